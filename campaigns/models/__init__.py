@@ -1,0 +1,29 @@
+from .accounts import Agency, SubAccount
+from .campaigns import (
+    FINAL_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Decision,
+    Recipient,
+    RecipientStatus,
+    Route,
+)
+from .contacts import Contact, LineType
+from .templates import Template, TemplateCategory, TemplateStatus
+
+__all__ = [
+    "FINAL_STATUSES",
+    "Agency",
+    "Campaign",
+    "CampaignStatus",
+    "Contact",
+    "Decision",
+    "LineType",
+    "Recipient",
+    "RecipientStatus",
+    "Route",
+    "SubAccount",
+    "Template",
+    "TemplateCategory",
+    "TemplateStatus",
+]

@@ -1,0 +1,60 @@
+"""Agencies and their sub-accounts, with each sub-account's WhatsApp and SMS senders."""
+
+from decimal import Decimal
+
+from django.db import models
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    # Agency price = provider cost x (1 + markup); 0.25 means 25 %.
+    markup = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubAccount(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="sub_accounts")
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    whatsapp_phone_number_id = models.CharField("WhatsApp phone number id", max_length=64, blank=True)
+    whatsapp_business_account_id = models.CharField(
+        "WhatsApp business account id", max_length=64, blank=True
+    )
+    whatsapp_display_number = models.CharField(max_length=32, blank=True)
+    whatsapp_access_token = models.CharField(max_length=512, blank=True)
+
+    twilio_account_sid = models.CharField("Twilio account SID", max_length=64, blank=True)
+    twilio_auth_token = models.CharField(max_length=128, blank=True)
+    sms_from_number = models.CharField("SMS sender number", max_length=32, blank=True)
+    # ISO 3166 alpha-2 codes the sub-account may send SMS to; empty allows every country.
+    sms_countries = models.JSONField("SMS countries", default=list, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agency__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "name"], name="unique_sub_account_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.name} / {self.name}"
+
+    @property
+    def whatsapp_configured(self) -> bool:
+        return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.sms_from_number)
+
+    def allows_sms_to(self, country: str) -> bool:
+        return not self.sms_countries or country in self.sms_countries

@@ -1,0 +1,137 @@
+"""Campaigns, their recipients and each recipient's decision log."""
+
+from django.conf import settings
+from django.db import models
+
+from .accounts import SubAccount
+from .contacts import Contact
+from .templates import Template
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft"
+    LAUNCHING = "launching"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Campaign(models.Model):
+    sub_account = models.ForeignKey(SubAccount, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="campaigns")
+    # One entry per template variable, in order: "contact.<field>" or literal text.
+    variables = models.JSONField(default=list, blank=True)
+    # Empty means every contact of the sub-account.
+    audience_tags = models.JSONField(default=list, blank=True)
+
+    fallback_enabled = models.BooleanField(default=True)
+    fallback_text = models.TextField(blank=True)
+    direct_sms_for_us_marketing = models.BooleanField(
+        "send US marketing straight to SMS",
+        default=True,
+        help_text="Meta refuses MARKETING templates to US numbers (131049), "
+        "so those recipients get the SMS text without a WhatsApp attempt.",
+    )
+
+    status = models.CharField(
+        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecipientStatus(models.TextChoices):
+    PENDING = "pending"
+    WHATSAPP_SENDING = "whatsapp_sending"
+    WHATSAPP_SENT = "whatsapp_sent"
+    SMS_PENDING = "sms_pending"
+    SMS_SENDING = "sms_sending"
+    SMS_SENT = "sms_sent"
+    DELIVERED_WHATSAPP = "delivered_whatsapp"
+    DELIVERED_SMS = "delivered_sms"
+    FAILED_WHATSAPP = "failed_whatsapp"
+    FAILED_BOTH = "failed_both"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATUSES = frozenset(
+    {
+        RecipientStatus.DELIVERED_WHATSAPP,
+        RecipientStatus.DELIVERED_SMS,
+        RecipientStatus.FAILED_WHATSAPP,
+        RecipientStatus.FAILED_BOTH,
+        RecipientStatus.SKIPPED,
+        RecipientStatus.CANCELLED,
+    }
+)
+
+
+class Route(models.TextChoices):
+    WHATSAPP = "whatsapp", "WhatsApp first"
+    DIRECT_SMS = "direct_sms", "direct SMS"
+    NONE = "none", "not sent"
+
+
+class Recipient(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="recipients")
+    phone = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, blank=True)
+    route = models.CharField(max_length=16, choices=Route.choices, default=Route.WHATSAPP)
+    status = models.CharField(
+        max_length=20, choices=RecipientStatus.choices, default=RecipientStatus.PENDING
+    )
+    # Short machine-readable reason for the route or the final state, e.g. "131049" or
+    # "sms_opt_out"; the decision log holds the full story.
+    reason = models.CharField(max_length=64, blank=True)
+    fallback_triggered = models.BooleanField(default=False)
+    # WhatsApp reported delivery after the fallback SMS had already gone out.
+    delivered_both = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact"], name="unique_recipient"),
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.phone} in campaign {self.campaign_id}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class Decision(models.Model):
+    """One line of a recipient's decision log: what happened, which code, which rule, what
+    Switchback did about it."""
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="decisions")
+    at = models.DateTimeField(auto_now_add=True)
+    event = models.CharField(max_length=200)
+    code = models.CharField(max_length=32, blank=True)
+    rule = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        code = f" ({self.code})" if self.code else ""
+        return f"{self.event}{code}: {self.action}"

@@ -1,0 +1,164 @@
+"""Django settings, read from the environment through django-environ.
+
+Every value has a default that works on a developer machine with nothing installed:
+SQLite and a private Redis server under var/, and the provider sandbox on loopback.
+Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and the provider base URLs.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-set-SECRET_KEY-in-production")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Twilio signs the URL it called: behind a TLS-terminating proxy the public scheme must be
+# rebuilt from this header, or every status callback fails validation.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
+    "campaigns",
+    "messaging",
+    "reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'switchback.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process, RQ workers and webhook handlers write concurrently: without WAL, a
+    # busy timeout and immediate transactions SQLite answers "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-switchback.sqlite3")}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A private redis-server under var/ listens on this socket when REDIS_URL is unset; the
+# start and test commands launch it.
+PRIVATE_REDIS_SOCKET = VAR_DIR / "redis" / "redis.sock"
+REDIS_URL = env.str("REDIS_URL", default=f"unix://{PRIVATE_REDIS_SOCKET}?db=0")
+
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
+}
+# Jobs run in the test process when tests ask for it; see tests/conftest.py.
+RQ_SHOW_ADMIN_LINK = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGIN_URL = "/admin/login/"
+
+# Provider endpoints. The defaults point at the sandbox on loopback, so nothing leaves the
+# machine unless an operator sets the real hosts:
+#   WHATSAPP_API_BASE_URL=https://graph.facebook.com/v21.0
+#   TWILIO_API_BASE_URL=https://api.twilio.com
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8025")
+WHATSAPP_API_BASE_URL = env.str("WHATSAPP_API_BASE_URL", default=f"{SANDBOX_URL}/v21.0")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default=SANDBOX_URL)
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
+
+# Meta signs every webhook of the platform's app with one app secret.
+META_APP_SECRET = env.str("META_APP_SECRET", default="dev-meta-app-secret")
+META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="dev-meta-verify-token")
+# The address providers call back; Twilio's signature covers it, so it must be the public one.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Recipients claimed by one dispatch job, and HTTP requests in flight inside it.
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=200)
+DISPATCH_CONCURRENCY = env.int("DISPATCH_CONCURRENCY", default=16)
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Switchback API",
+    "DESCRIPTION": "Bulk WhatsApp template campaigns with automatic SMS fallback.",
+    "VERSION": "1.0.0",
+}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "campaigns": {"level": LOG_LEVEL},
+        "messaging": {"level": LOG_LEVEL},
+        "reports": {"level": LOG_LEVEL},
+        "rq.worker": {"level": "WARNING"},
+    },
+}

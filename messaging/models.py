@@ -1,0 +1,77 @@
+"""Delivery attempts on each channel and the raw provider events behind them."""
+
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    WHATSAPP = "whatsapp", "WhatsApp"
+    SMS = "sms", "SMS"
+
+
+class AttemptStatus(models.TextChoices):
+    # The row exists before the HTTP request, so a crash mid-request leaves a trace that
+    # webhooks can complete instead of a second send.
+    SENDING = "sending"
+    RETRY_WAIT = "retry_wait"
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    # The provider may or may not have the message (timeout, crash); only a status webhook
+    # can tell, and the message is never sent blindly again.
+    UNKNOWN = "unknown"
+
+
+class DeliveryAttempt(models.Model):
+    recipient = models.ForeignKey(
+        "campaigns.Recipient", on_delete=models.CASCADE, related_name="attempts"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(max_length=16, choices=AttemptStatus.choices, default="sending")
+    # wamid for WhatsApp, message SID for Twilio.
+    provider_message_id = models.CharField(max_length=128, blank=True, db_index=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    error_code = models.CharField(max_length=16, blank=True)
+    error_title = models.CharField(max_length=255, blank=True)
+    error_detail = models.TextField(blank=True)
+    segments = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # At most one message per channel per recipient, whatever the workers do.
+            models.UniqueConstraint(fields=["recipient", "channel"], name="one_attempt_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} attempt {self.pk} ({self.status})"
+
+
+class Provider(models.TextChoices):
+    META = "meta", "Meta WhatsApp"
+    TWILIO = "twilio", "Twilio"
+
+
+class ProviderEvent(models.Model):
+    """A webhook exactly as received, kept for audit and replay."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    kind = models.CharField(max_length=64, blank=True)
+    # Twilio callbacks name the attempt in their URL.
+    attempt = models.ForeignKey(
+        DeliveryAttempt, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    body = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} {self.kind or 'event'} {self.pk}"

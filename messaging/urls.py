@@ -1,3 +1,11 @@
 from django.urls import path
 
-urlpatterns: list = []
+from .webhooks.twilio import twilio_status
+from .webhooks.whatsapp import whatsapp_webhook
+
+app_name = "webhooks"
+
+urlpatterns = [
+    path("whatsapp/", whatsapp_webhook, name="whatsapp"),
+    path("twilio/status/<int:attempt_id>/", twilio_status, name="twilio-status"),
+]

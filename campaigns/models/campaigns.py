@@ -38,6 +38,9 @@ class Campaign(models.Model):
     status = models.CharField(
         max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
     )
+    # Why Switchback paused the campaign by itself (an account or sender problem), shown
+    # to staff next to the status.
+    status_reason = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

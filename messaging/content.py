@@ -1,0 +1,32 @@
+"""What a recipient receives: template parameters and the fallback SMS text."""
+
+import re
+
+from campaigns.models import Campaign, Contact
+
+MERGE_FIELD = re.compile(r"{\s*(first_name|last_name|name|phone|email|country)\s*}")
+CONTACT_PREFIX = "contact."
+
+
+def template_parameters(campaign: Campaign, contact: Contact) -> list[str]:
+    """Fill each template variable from a contact field ("contact.first_name") or a literal.
+
+    WhatsApp rejects an empty parameter (132000), so an empty contact field becomes a dash.
+    """
+    values = []
+    for source in campaign.variables:
+        if isinstance(source, str) and source.startswith(CONTACT_PREFIX):
+            value = str(getattr(contact, source.removeprefix(CONTACT_PREFIX), "") or "")
+        else:
+            value = str(source)
+        values.append(value.strip() or "-")
+    return values
+
+
+def sms_text(campaign: Campaign, contact: Contact) -> str:
+    """Fill the merge fields ({first_name}, {name}, ...) of the campaign's fallback text."""
+
+    def fill(match: re.Match[str]) -> str:
+        return str(getattr(contact, match.group(1), "") or "")
+
+    return MERGE_FIELD.sub(fill, campaign.fallback_text).strip()

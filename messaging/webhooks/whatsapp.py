@@ -1,0 +1,48 @@
+"""Meta's WhatsApp webhook: the GET verification handshake and signed POSTs of events."""
+
+import hashlib
+import hmac
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from ..events import process_meta_event
+from ..models import Provider, ProviderEvent
+from ..queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _verify_subscription(request)
+
+    if not signature_valid(request.body, request.headers.get("X-Hub-Signature-256", "")):
+        logger.warning("WhatsApp webhook rejected: missing or wrong signature")
+        return HttpResponseForbidden("invalid signature")
+
+    event = ProviderEvent.objects.create(
+        provider=Provider.META, body=request.body.decode("utf-8", errors="replace")
+    )
+    enqueue(process_meta_event, event.pk)
+    # Meta retries anything but a 200 for days: answer fast, process in the job.
+    return HttpResponse("ok")
+
+
+def signature_valid(body: bytes, header: str) -> bool:
+    expected = hmac.new(settings.META_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"sha256={expected}", header)
+
+
+def _verify_subscription(request: HttpRequest) -> HttpResponse:
+    mode = request.GET.get("hub.mode")
+    token = request.GET.get("hub.verify_token", "")
+    if mode == "subscribe" and hmac.compare_digest(token, settings.META_VERIFY_TOKEN):
+        return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
+    logger.warning("WhatsApp webhook verification failed (mode %r)", mode)
+    return HttpResponseForbidden("verification failed")

@@ -1,0 +1,83 @@
+"""Shared fixtures: real Redis, jobs run by a real RQ worker, the sandbox over real HTTP."""
+
+import os
+import time
+from collections.abc import Callable, Iterator
+
+import django_rq
+import pytest
+from django.conf import settings
+from rq import SimpleWorker
+from rq.registry import ScheduledJobRegistry
+
+from config import private_redis
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server() -> None:
+    if not os.environ.get("REDIS_URL"):
+        private_redis.ensure_running()
+
+
+@pytest.fixture(autouse=True)
+def empty_queue() -> Iterator[None]:
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    scheduled = ScheduledJobRegistry(queue=queue)
+    for job_id in scheduled.get_job_ids():
+        scheduled.remove(job_id, delete_job=True)
+    yield
+    queue.empty()
+
+
+def work(max_seconds: float = 0) -> int:
+    """Run every queued job in this process with a burst SimpleWorker; return how many ran.
+
+    Scheduled jobs (retries) become due only when their time has come, so callers that
+    expect them pass max_seconds and the worker keeps polling until nothing is left.
+    """
+    queue = django_rq.get_queue("default")
+    scheduled = ScheduledJobRegistry(queue=queue)
+    ran = 0
+    deadline = time.monotonic() + max_seconds
+    while True:
+        worker = SimpleWorker([queue], connection=queue.connection)
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        ran += worker.successful_job_count + worker.failed_job_count
+        if time.monotonic() >= deadline or (not len(queue) and not scheduled.count):
+            return ran
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def run_jobs() -> Callable[..., int]:
+    return work
+
+
+@pytest.fixture
+def sandbox(live_server, settings) -> Iterator:
+    """The provider sandbox as its own process, with webhooks aimed at the live server."""
+    from messaging.sandbox.testing import SandboxProcess
+
+    with SandboxProcess(
+        meta_webhook_url=f"{live_server.url}/webhooks/whatsapp/",
+        meta_app_secret=settings.META_APP_SECRET,
+    ) as process:
+        settings.WHATSAPP_API_BASE_URL = f"{process.url}/v21.0"
+        settings.TWILIO_API_BASE_URL = process.url
+        settings.PUBLIC_BASE_URL = live_server.url
+        yield process
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Run queued jobs until condition() holds (webhooks keep arriving meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        work()
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+__all__ = ["settings", "wait_until", "work"]

@@ -63,7 +63,11 @@ def environment() -> dict[str, str]:
     if not env.get("REDIS_URL"):
         result = subprocess.run(
             [str(PYTHON), "-m", "config.private_redis"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         env["REDIS_URL"] = result.stdout.strip().splitlines()[-1]
     return env
@@ -82,19 +86,55 @@ def start(env: dict[str, str]) -> int:
     manage(env, "collectstatic", "--no-input", "--verbosity", "0", check=True)
     env.setdefault("SANDBOX_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env.setdefault("PUBLIC_BASE_URL", f"http://{WEB_ADDRESS}")
-    secret = manage(env, "shell", "-c", "from django.conf import settings; "
-                    "print(settings.META_APP_SECRET)", check=True, capture_output=True,
-                    text=True).stdout.strip()
+    secret = manage(
+        env,
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.META_APP_SECRET)",
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
     children = [
-        spawn("sandbox", [str(PYTHON), "-m", "messaging.sandbox", "--host", "127.0.0.1",
-                          "--port", SANDBOX_PORT, "--meta-webhook-url",
-                          f"http://{WEB_ADDRESS}/webhooks/whatsapp/",
-                          "--meta-app-secret", secret], env),
+        spawn(
+            "sandbox",
+            [
+                str(PYTHON),
+                "-m",
+                "messaging.sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                SANDBOX_PORT,
+                "--meta-webhook-url",
+                f"http://{WEB_ADDRESS}/webhooks/whatsapp/",
+                "--meta-app-secret",
+                secret,
+            ],
+            env,
+        ),
         spawn("worker", [str(PYTHON), "manage.py", "rqworker", "default", "--with-scheduler"], env),
-        spawn("web", [str(PYTHON), "-m", "gunicorn", "config.wsgi", "--bind", WEB_ADDRESS,
-                      "--worker-class", "gthread", "--workers", "2", "--threads", "8",
-                      "--access-logfile", "-"], env),
+        spawn(
+            "web",
+            [
+                str(PYTHON),
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                WEB_ADDRESS,
+                "--worker-class",
+                "gthread",
+                "--workers",
+                "2",
+                "--threads",
+                "8",
+                "--access-logfile",
+                "-",
+            ],
+            env,
+        ),
     ]
     try:
         wait_for(f"http://{WEB_ADDRESS}/admin/login/")

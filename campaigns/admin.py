@@ -19,8 +19,16 @@ class SubAccountAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["phone", "first_name", "last_name", "country", "sub_account",
-                    "whatsapp_opt_out_at", "sms_opt_out_at", "line_type"]
+    list_display = [
+        "phone",
+        "first_name",
+        "last_name",
+        "country",
+        "sub_account",
+        "whatsapp_opt_out_at",
+        "sms_opt_out_at",
+        "line_type",
+    ]
     list_filter = ["country", "line_type", "sub_account__agency"]
     list_select_related = ["sub_account__agency"]
     search_fields = ["phone", "first_name", "last_name", "email"]
@@ -51,8 +59,15 @@ class DecisionInline(admin.TabularInline):
 
 @admin.register(Recipient)
 class RecipientAdmin(admin.ModelAdmin):
-    list_display = ["phone", "campaign", "route", "status", "reason", "fallback_triggered",
-                    "delivered_both"]
+    list_display = [
+        "phone",
+        "campaign",
+        "route",
+        "status",
+        "reason",
+        "fallback_triggered",
+        "delivered_both",
+    ]
     list_filter = ["status", "route", "fallback_triggered"]
     list_select_related = ["campaign"]
     search_fields = ["phone"]

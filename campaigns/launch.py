@@ -9,7 +9,7 @@ from messaging.queue import enqueue
 
 from . import reasons, transitions
 from .models import Campaign, CampaignStatus, Contact, Decision, Recipient, RecipientStatus, Route
-from .routing import route
+from .routing import Routing, route
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ def start_launch(campaign: Campaign) -> None:
             "pick an approved template."
         )
     if campaign.fallback_enabled and not campaign.fallback_text.strip():
-        raise LaunchError("Fallback is on but the SMS text is empty: write it or turn fallback off.")
+        raise LaunchError(
+            "Fallback is on but the SMS text is empty: write it or turn fallback off."
+        )
     changed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
         status=CampaignStatus.LAUNCHING, launched_at=timezone.now()
     )
@@ -91,14 +93,19 @@ def _materialize(campaign: Campaign) -> dict[str, int]:
 
 def _route(campaign: Campaign, contact: Contact, seen: set[str]) -> tuple[Recipient, str]:
     if contact.phone in seen:
-        routing_route, status, reason = Route.NONE, RecipientStatus.SKIPPED, reasons.DUPLICATE_NUMBER
+        routed = Routing(Route.NONE, RecipientStatus.SKIPPED, reasons.DUPLICATE_NUMBER)
     else:
         routed = route(contact, campaign)
-        routing_route, status, reason = routed.route, routed.status, routed.reason
+    routing_route, status, reason = routed.route, routed.status, routed.reason
     seen.add(contact.phone)
     recipient = Recipient(
-        campaign=campaign, contact=contact, phone=contact.phone, country=contact.country,
-        route=routing_route, status=status, reason=reason,
+        campaign=campaign,
+        contact=contact,
+        phone=contact.phone,
+        country=contact.country,
+        route=routing_route,
+        status=status,
+        reason=reason,
         finished_at=timezone.now() if status == RecipientStatus.SKIPPED else None,
     )
     words = ROUTE_WORDS[Route(routing_route)]
@@ -112,7 +119,12 @@ def _insert(batch: list[tuple[Recipient, str]]) -> None:
         return
     recipients = Recipient.objects.bulk_create([recipient for recipient, _ in batch])
     Decision.objects.bulk_create(
-        Decision(recipient=recipient, event="campaign launched", code=recipient.reason,
-                 rule="routing", action=words)
+        Decision(
+            recipient=recipient,
+            event="campaign launched",
+            code=recipient.reason,
+            rule="routing",
+            action=words,
+        )
         for recipient, (_, words) in zip(recipients, batch, strict=True)
     )

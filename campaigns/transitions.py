@@ -29,7 +29,10 @@ def advance(recipient_id: int, from_statuses: Iterable[str], to_status: str, **f
 
 def record(recipient_id: int, event: str, action: str, code: str = "", rule: str = "") -> None:
     Decision.objects.create(
-        recipient_id=recipient_id, event=event[:200], code=str(code)[:32], rule=rule[:200],
+        recipient_id=recipient_id,
+        event=event[:200],
+        code=str(code)[:32],
+        rule=rule[:200],
         action=action[:200],
     )
 

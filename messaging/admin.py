@@ -5,8 +5,17 @@ from .models import DeliveryAttempt, ProviderEvent
 
 @admin.register(DeliveryAttempt)
 class DeliveryAttemptAdmin(admin.ModelAdmin):
-    list_display = ["id", "recipient", "channel", "status", "error_code", "error_title",
-                    "provider_message_id", "tries", "created_at"]
+    list_display = [
+        "id",
+        "recipient",
+        "channel",
+        "status",
+        "error_code",
+        "error_title",
+        "provider_message_id",
+        "tries",
+        "created_at",
+    ]
     list_filter = ["channel", "status"]
     list_select_related = ["recipient"]
     search_fields = ["provider_message_id", "recipient__phone"]

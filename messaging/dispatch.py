@@ -63,14 +63,18 @@ def claim(campaign_id: int, channel: Channel) -> list[DeliveryAttempt]:
         )
         Recipient.objects.filter(id__in=claimed).update(status=sending)
         attempts = [
-            DeliveryAttempt(recipient_id=rid, channel=channel, status=AttemptStatus.SENDING, tries=1)
+            DeliveryAttempt(
+                recipient_id=rid, channel=channel, status=AttemptStatus.SENDING, tries=1
+            )
             for rid in claimed
         ]
         DeliveryAttempt.objects.bulk_create(attempts)
     # bulk_create sets primary keys on PostgreSQL and SQLite; reload to be safe on both.
     return list(
         DeliveryAttempt.objects.filter(recipient_id__in=claimed, channel=channel).select_related(
-            "recipient__contact", "recipient__campaign__sub_account", "recipient__campaign__template"
+            "recipient__contact",
+            "recipient__campaign__sub_account",
+            "recipient__campaign__template",
         )
     )
 
@@ -84,9 +88,9 @@ def retry_attempt(attempt_id: int) -> None:
     if campaign.status == CampaignStatus.CANCELLED:
         _cancel_waiting_retry(attempt)
         return
-    claimed = DeliveryAttempt.objects.filter(
-        pk=attempt_id, status=AttemptStatus.RETRY_WAIT
-    ).update(status=AttemptStatus.SENDING, tries=attempt.tries + 1)
+    claimed = DeliveryAttempt.objects.filter(pk=attempt_id, status=AttemptStatus.RETRY_WAIT).update(
+        status=AttemptStatus.SENDING, tries=attempt.tries + 1
+    )
     if not claimed:
         logger.info("attempt %s is no longer waiting for a retry", attempt_id)
         return
@@ -169,7 +173,8 @@ def _cancel_waiting_retry(attempt: DeliveryAttempt) -> None:
         status=AttemptStatus.FAILED
     )
     in_flight = outcomes.IN_FLIGHT[Channel(attempt.channel)]
-    if transitions.advance(attempt.recipient_id, in_flight, RecipientStatus.CANCELLED,
-                           reason="campaign_cancelled"):
+    if transitions.advance(
+        attempt.recipient_id, in_flight, RecipientStatus.CANCELLED, reason="campaign_cancelled"
+    ):
         transitions.record(attempt.recipient_id, "retry due", "not retried: campaign cancelled")
     transitions.finish_campaign_if_done(attempt.recipient.campaign_id)

@@ -82,7 +82,8 @@ def _apply_whatsapp_status(status: dict[str, Any]) -> list[str]:
         error = (status.get("errors") or [{}])[0]
         details = (error.get("error_data") or {}).get("details", "")
         failure = outcomes.Failure(
-            str(error.get("code", "unknown")), error.get("title") or error.get("message", ""),
+            str(error.get("code", "unknown")),
+            error.get("title") or error.get("message", ""),
             details,
         )
         outcomes.failed(attempt, failure)
@@ -97,8 +98,8 @@ def _find_attempt(status: dict[str, Any]) -> DeliveryAttempt | None:
     opaque = status.get("biz_opaque_callback_data", "")
     attempts = DeliveryAttempt.objects.filter(channel=Channel.WHATSAPP)
     attempt = None
-    if opaque.startswith(CALLBACK_PREFIX) and opaque[len(CALLBACK_PREFIX):].isdigit():
-        attempt = attempts.filter(pk=int(opaque[len(CALLBACK_PREFIX):])).first()
+    if opaque.startswith(CALLBACK_PREFIX) and opaque[len(CALLBACK_PREFIX) :].isdigit():
+        attempt = attempts.filter(pk=int(opaque[len(CALLBACK_PREFIX) :])).first()
     if attempt is None and wamid:
         attempt = attempts.filter(provider_message_id=wamid).first()
     if attempt is not None and wamid and not attempt.provider_message_id:
@@ -127,5 +128,9 @@ def _finish(event: ProviderEvent, kind: str, problems: list[str]) -> None:
     event.error = "\n".join(problems)[:4000]
     event.save(update_fields=["kind", "processed_at", "error"])
     if problems:
-        logger.warning("provider event %s processed with %s problems: %s", event.pk,
-                       len(problems), problems[:3])
+        logger.warning(
+            "provider event %s processed with %s problems: %s",
+            event.pk,
+            len(problems),
+            problems[:3],
+        )

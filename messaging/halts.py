@@ -33,8 +33,10 @@ STATUS_FOR_CODE = {
 def halt_template(template_id: int, status: str, cause: str) -> int:
     """Mark the template unusable and send the untouched recipients of its running campaigns
     to SMS. Returns how many recipients were diverted."""
-    changed = Template.objects.filter(pk=template_id).exclude(status=status).update(
-        status=status, last_event=cause[:64], last_event_at=timezone.now()
+    changed = (
+        Template.objects.filter(pk=template_id)
+        .exclude(status=status)
+        .update(status=status, last_event=cause[:64], last_event_at=timezone.now())
     )
     if changed:
         logger.warning("template %s is now %s (%s)", template_id, status, cause)
@@ -59,14 +61,19 @@ def divert_to_sms(campaign: Campaign, cause: str) -> int:
         blocker = blocker or sms_blocker(recipient.contact, campaign)
         if blocker:
             moved = transitions.advance(
-                recipient.pk, [RecipientStatus.PENDING], RecipientStatus.FAILED_WHATSAPP,
+                recipient.pk,
+                [RecipientStatus.PENDING],
+                RecipientStatus.FAILED_WHATSAPP,
                 reason=f"{cause}/{blocker}",
             )
             action = f"not sent: template unusable and no fallback possible ({blocker})"
         else:
             moved = transitions.advance(
-                recipient.pk, [RecipientStatus.PENDING], RecipientStatus.SMS_PENDING,
-                reason=cause, fallback_triggered=True,
+                recipient.pk,
+                [RecipientStatus.PENDING],
+                RecipientStatus.SMS_PENDING,
+                reason=cause,
+                fallback_triggered=True,
             )
             action = "fallback SMS queued without a WhatsApp attempt"
         if moved:

@@ -44,7 +44,9 @@ class DeliveryAttempt(models.Model):
         ordering = ["id"]
         constraints = [
             # At most one message per channel per recipient, whatever the workers do.
-            models.UniqueConstraint(fields=["recipient", "channel"], name="one_attempt_per_channel"),
+            models.UniqueConstraint(
+                fields=["recipient", "channel"], name="one_attempt_per_channel"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -121,9 +121,11 @@ def failed(attempt: DeliveryAttempt, failure: Failure) -> None:
 
 
 def _whatsapp_delivered(attempt: DeliveryAttempt, status: str) -> None:
-    already = [AttemptStatus.READ] if status == AttemptStatus.READ else [
-        AttemptStatus.DELIVERED, AttemptStatus.READ
-    ]
+    already = (
+        [AttemptStatus.READ]
+        if status == AttemptStatus.READ
+        else [AttemptStatus.DELIVERED, AttemptStatus.READ]
+    )
     # A delivered after a failed still counts: the message did arrive.
     changed = (
         DeliveryAttempt.objects.filter(pk=attempt.pk)
@@ -167,33 +169,56 @@ def _after_whatsapp_failure(recipient: Recipient, rule: Rule, failure: Failure) 
 
     if campaign.status == CampaignStatus.CANCELLED:
         transitions.advance(
-            recipient.pk, in_flight, RecipientStatus.CANCELLED,
+            recipient.pk,
+            in_flight,
+            RecipientStatus.CANCELLED,
             reason=f"{failure.code}/{reasons.CAMPAIGN_CANCELLED}",
         )
-        transitions.record(recipient.pk, event, "no fallback: campaign cancelled", failure.code,
-                           rule.description)
+        transitions.record(
+            recipient.pk, event, "no fallback: campaign cancelled", failure.code, rule.description
+        )
         return
     if rule.action != Action.FALLBACK:
-        transitions.advance(recipient.pk, in_flight, RecipientStatus.FAILED_WHATSAPP,
-                            reason=failure.code)
-        transitions.record(recipient.pk, event, "stopped: this error does not fall back",
-                           failure.code, rule.description)
+        transitions.advance(
+            recipient.pk, in_flight, RecipientStatus.FAILED_WHATSAPP, reason=failure.code
+        )
+        transitions.record(
+            recipient.pk,
+            event,
+            "stopped: this error does not fall back",
+            failure.code,
+            rule.description,
+        )
         return
 
     blocker = reasons.FALLBACK_OFF if not campaign.fallback_enabled else ""
     blocker = blocker or sms_blocker(recipient.contact, campaign)
     if blocker:
-        transitions.advance(recipient.pk, in_flight, RecipientStatus.FAILED_WHATSAPP,
-                            reason=f"{failure.code}/{blocker}")
-        transitions.record(recipient.pk, event,
-                           f"no fallback possible: {reasons.describe(blocker)}", failure.code,
-                           rule.description)
+        transitions.advance(
+            recipient.pk,
+            in_flight,
+            RecipientStatus.FAILED_WHATSAPP,
+            reason=f"{failure.code}/{blocker}",
+        )
+        transitions.record(
+            recipient.pk,
+            event,
+            f"no fallback possible: {reasons.describe(blocker)}",
+            failure.code,
+            rule.description,
+        )
         return
 
-    if transitions.advance(recipient.pk, in_flight, RecipientStatus.SMS_PENDING,
-                           reason=failure.code, fallback_triggered=True):
-        transitions.record(recipient.pk, event, "fallback SMS queued", failure.code,
-                           rule.description)
+    if transitions.advance(
+        recipient.pk,
+        in_flight,
+        RecipientStatus.SMS_PENDING,
+        reason=failure.code,
+        fallback_triggered=True,
+    ):
+        transitions.record(
+            recipient.pk, event, "fallback SMS queued", failure.code, rule.description
+        )
         from .dispatch import dispatch_campaign
 
         enqueue(dispatch_campaign, campaign.pk)
@@ -202,13 +227,19 @@ def _after_whatsapp_failure(recipient: Recipient, rule: Rule, failure: Failure) 
 def _after_sms_failure(recipient: Recipient, failure: Failure) -> None:
     first_reason = recipient.reason or reasons.US_MARKETING
     transitions.advance(
-        recipient.pk, IN_FLIGHT[Channel.SMS], RecipientStatus.FAILED_BOTH,
+        recipient.pk,
+        IN_FLIGHT[Channel.SMS],
+        RecipientStatus.FAILED_BOTH,
         reason=f"{first_reason}/{failure.code}",
     )
     rule = classify(Channel.SMS, failure.code)
-    transitions.record(recipient.pk, f"SMS failed: {failure.title}",
-                       "stopped: both channels failed, nothing is retried", failure.code,
-                       rule.description)
+    transitions.record(
+        recipient.pk,
+        f"SMS failed: {failure.title}",
+        "stopped: both channels failed, nothing is retried",
+        failure.code,
+        rule.description,
+    )
 
 
 def _schedule_retry(attempt: DeliveryAttempt, failure: Failure, rule: Rule) -> None:
@@ -221,11 +252,19 @@ def _schedule_retry(attempt: DeliveryAttempt, failure: Failure, rule: Rule) -> N
     if not changed:
         return
     delay = retry_delay(failure.code, attempt.tries)
-    logger.info("attempt %s: %s, retry %s of %s in %.1f s", attempt.pk, failure.code,
-                attempt.tries, rule.max_retries, delay)
+    logger.info(
+        "attempt %s: %s, retry %s of %s in %.1f s",
+        attempt.pk,
+        failure.code,
+        attempt.tries,
+        rule.max_retries,
+        delay,
+    )
     transitions.record(
-        attempt.recipient_id, f"{attempt.get_channel_display()} failed: {failure.title}",
-        f"retry {attempt.tries} of {rule.max_retries} in {delay:.0f} s", failure.code,
+        attempt.recipient_id,
+        f"{attempt.get_channel_display()} failed: {failure.title}",
+        f"retry {attempt.tries} of {rule.max_retries} in {delay:.0f} s",
+        failure.code,
         rule.description,
     )
     from .dispatch import retry_attempt

@@ -53,7 +53,9 @@ def _rules(codes: tuple[int | str, ...], rule: Rule) -> dict[str, Rule]:
 FB, RETRY, TERMINAL = Action.FALLBACK, Action.RETRY, Action.TERMINAL
 
 WHATSAPP_RULES: dict[str, Rule] = {
-    **_rules((131049,), Rule(FB, "Meta held the message back (marketing cap or US marketing pause)")),
+    **_rules(
+        (131049,), Rule(FB, "Meta held the message back (marketing cap or US marketing pause)")
+    ),
     **_rules(
         (131026,),
         Rule(FB, "number not reachable on WhatsApp", learn=Learn.WHATSAPP_UNREACHABLE),

@@ -13,14 +13,14 @@ from campaigns.models import (
 )
 
 
-class AgencyFactory(factory.django.DjangoModelFactory):
+class AgencyFactory(factory.django.DjangoModelFactory[Agency]):
     class Meta:
         model = Agency
 
     name = factory.Sequence(lambda n: f"Agency {n}")
 
 
-class SubAccountFactory(factory.django.DjangoModelFactory):
+class SubAccountFactory(factory.django.DjangoModelFactory[SubAccount]):
     class Meta:
         model = SubAccount
 
@@ -35,7 +35,7 @@ class SubAccountFactory(factory.django.DjangoModelFactory):
     sms_from_number = "+15550100002"
 
 
-class TemplateFactory(factory.django.DjangoModelFactory):
+class TemplateFactory(factory.django.DjangoModelFactory[Template]):
     class Meta:
         model = Template
 
@@ -46,7 +46,7 @@ class TemplateFactory(factory.django.DjangoModelFactory):
     body = "Hi {{1}}, our spring sale is on: 20% off everything until Sunday."
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -57,7 +57,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     country = "GB"
 
 
-class CampaignFactory(factory.django.DjangoModelFactory):
+class CampaignFactory(factory.django.DjangoModelFactory[Campaign]):
     class Meta:
         model = Campaign
 
@@ -67,10 +67,12 @@ class CampaignFactory(factory.django.DjangoModelFactory):
         TemplateFactory, sub_account=factory.SelfAttribute("..sub_account")
     )
     variables = ["contact.first_name"]
-    fallback_text = "Hi {first_name}, our spring sale is on: 20% off until Sunday. Reply STOP to opt out."
+    fallback_text = (
+        "Hi {first_name}, our spring sale is on: 20% off until Sunday. Reply STOP to opt out."
+    )
 
 
-class RecipientFactory(factory.django.DjangoModelFactory):
+class RecipientFactory(factory.django.DjangoModelFactory[Recipient]):
     class Meta:
         model = Recipient
 

@@ -20,15 +20,19 @@ pytestmark = pytest.mark.django_db
 def whatsapp_attempt():
     recipient = RecipientFactory(status="whatsapp_sent")
     return DeliveryAttempt.objects.create(
-        recipient=recipient, channel="whatsapp", status=AttemptStatus.ACCEPTED,
-        provider_message_id="wamid.A1", tries=1,
+        recipient=recipient,
+        channel="whatsapp",
+        status=AttemptStatus.ACCEPTED,
+        provider_message_id="wamid.A1",
+        tries=1,
     )
 
 
 def post_whatsapp(client, body: bytes, signature: str | None):
     headers = {"HTTP_X_HUB_SIGNATURE_256": signature} if signature is not None else {}
-    return client.post(reverse("webhooks:whatsapp"), body, content_type="application/json",
-                       **headers)
+    return client.post(
+        reverse("webhooks:whatsapp"), body, content_type="application/json", **headers
+    )
 
 
 def test_whatsapp_missing_signature_rejected(client, whatsapp_attempt):
@@ -64,10 +68,17 @@ def test_whatsapp_signed_event_stored(client, settings, whatsapp_attempt):
 
 def test_whatsapp_verification_handshake(client, settings):
     url = reverse("webhooks:whatsapp")
-    ok = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": settings.META_VERIFY_TOKEN,
-                          "hub.challenge": "1158201444"})
-    wrong = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": "guess",
-                             "hub.challenge": "1158201444"})
+    ok = client.get(
+        url,
+        {
+            "hub.mode": "subscribe",
+            "hub.verify_token": settings.META_VERIFY_TOKEN,
+            "hub.challenge": "1158201444",
+        },
+    )
+    wrong = client.get(
+        url, {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1158201444"}
+    )
     assert ok.status_code == 200
     assert ok.content == b"1158201444"
     assert wrong.status_code == 403
@@ -75,35 +86,44 @@ def test_whatsapp_verification_handshake(client, settings):
 
 def test_twilio_bad_signature_rejected(client):
     recipient = RecipientFactory(status="sms_sent")
-    attempt = DeliveryAttempt.objects.create(recipient=recipient, channel="sms",
-                                             status=AttemptStatus.ACCEPTED, tries=1)
+    attempt = DeliveryAttempt.objects.create(
+        recipient=recipient, channel="sms", status=AttemptStatus.ACCEPTED, tries=1
+    )
     url = reverse("webhooks:twilio-status", args=[attempt.pk])
     params = {"MessageSid": "SM1", "MessageStatus": "delivered", "AccountSid": "AC1"}
     signature = twilio_signature(f"http://testserver{url}", params, "wrong-token")
-    response = client.post(url, twilio_form(params),
-                           content_type="application/x-www-form-urlencoded",
-                           HTTP_X_TWILIO_SIGNATURE=signature)
+    response = client.post(
+        url,
+        twilio_form(params),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=signature,
+    )
     assert response.status_code == 403
     assert ProviderEvent.objects.count() == 0
 
 
 def test_twilio_signed_callback_stored(client):
     recipient = RecipientFactory(status="sms_sent")
-    attempt = DeliveryAttempt.objects.create(recipient=recipient, channel="sms",
-                                             status=AttemptStatus.ACCEPTED, tries=1)
+    attempt = DeliveryAttempt.objects.create(
+        recipient=recipient, channel="sms", status=AttemptStatus.ACCEPTED, tries=1
+    )
     url = reverse("webhooks:twilio-status", args=[attempt.pk])
     params = {"MessageSid": "SM1", "MessageStatus": "delivered", "AccountSid": "AC1"}
     token = recipient.campaign.sub_account.twilio_auth_token
     signature = twilio_signature(f"http://testserver{url}", params, token)
-    response = client.post(url, twilio_form(params),
-                           content_type="application/x-www-form-urlencoded",
-                           HTTP_X_TWILIO_SIGNATURE=signature)
+    response = client.post(
+        url,
+        twilio_form(params),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=signature,
+    )
     assert response.status_code == 200
     assert ProviderEvent.objects.get().attempt == attempt
 
 
 def test_twilio_unknown_attempt_rejected(client):
     url = reverse("webhooks:twilio-status", args=[999999])
-    response = client.post(url, "MessageStatus=delivered",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        url, "MessageStatus=delivered", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 403

@@ -10,8 +10,14 @@ from urllib.parse import urlencode
 
 
 def whatsapp_status(
-    wamid: str, status: str, *, attempt_id: int | None = None, code: int | None = None,
-    title: str = "", phone_number_id: str = "1000000001", recipient: str = "447700900001",
+    wamid: str,
+    status: str,
+    *,
+    attempt_id: int | None = None,
+    code: int | None = None,
+    title: str = "",
+    phone_number_id: str = "1000000001",
+    recipient: str = "447700900001",
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": wamid,
@@ -22,25 +28,35 @@ def whatsapp_status(
     if attempt_id is not None:
         item["biz_opaque_callback_data"] = f"attempt:{attempt_id}"
     if code is not None:
-        item["errors"] = [{
-            "code": code, "title": title, "message": title,
-            "error_data": {"details": title},
-            "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
-        }]
+        item["errors"] = [
+            {
+                "code": code,
+                "title": title,
+                "message": title,
+                "error_data": {"details": title},
+                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+            }
+        ]
     return {
         "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "2000000001",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "15550100001",
-                                 "phone_number_id": phone_number_id},
-                    "statuses": [item],
-                },
-            }],
-        }],
+        "entry": [
+            {
+                "id": "2000000001",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550100001",
+                                "phone_number_id": phone_number_id,
+                            },
+                            "statuses": [item],
+                        },
+                    }
+                ],
+            }
+        ],
     }
 
 

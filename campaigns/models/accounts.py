@@ -24,7 +24,9 @@ class SubAccount(models.Model):
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, default="UTC")
 
-    whatsapp_phone_number_id = models.CharField("WhatsApp phone number id", max_length=64, blank=True)
+    whatsapp_phone_number_id = models.CharField(
+        "WhatsApp phone number id", max_length=64, blank=True
+    )
     whatsapp_business_account_id = models.CharField(
         "WhatsApp business account id", max_length=64, blank=True
     )

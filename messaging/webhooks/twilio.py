@@ -25,7 +25,9 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
     token = attempt.recipient.campaign.sub_account.twilio_auth_token if attempt else ""
     if not token or not signature_valid(request, token):
         # Without a known attempt there is no token to check the signature against.
-        logger.warning("Twilio status for attempt %s rejected: unknown or bad signature", attempt_id)
+        logger.warning(
+            "Twilio status for attempt %s rejected: unknown or bad signature", attempt_id
+        )
         return HttpResponseForbidden("invalid signature")
 
     event = ProviderEvent.objects.create(

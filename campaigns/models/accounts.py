@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
 
@@ -9,6 +10,10 @@ class Agency(models.Model):
     name = models.CharField(max_length=200, unique=True)
     # Agency price = provider cost x (1 + markup); 0.25 means 25 %.
     markup = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0"))
+    # Agency staff: manage every sub-account of the agency in admin.
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="staff_of_agencies", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -38,6 +43,11 @@ class SubAccount(models.Model):
     sms_from_number = models.CharField("SMS sender number", max_length=32, blank=True)
     # ISO 3166 alpha-2 codes the sub-account may send SMS to; empty allows every country.
     sms_countries = models.JSONField("SMS countries", default=list, blank=True)
+
+    # Marketers: compose and watch this sub-account's campaigns in the browser UI.
+    marketers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="marketer_of_sub_accounts", blank=True
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,4 +1,4 @@
-"""Delivery attempts on each channel and the raw provider events behind them."""
+"""Delivery attempts: one per channel per recipient."""
 
 from django.db import models
 
@@ -51,29 +51,3 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} attempt {self.pk} ({self.status})"
-
-
-class Provider(models.TextChoices):
-    META = "meta", "Meta WhatsApp"
-    TWILIO = "twilio", "Twilio"
-
-
-class ProviderEvent(models.Model):
-    """A webhook exactly as received, kept for audit and replay."""
-
-    provider = models.CharField(max_length=16, choices=Provider.choices)
-    kind = models.CharField(max_length=64, blank=True)
-    # Twilio callbacks name the attempt in their URL.
-    attempt = models.ForeignKey(
-        DeliveryAttempt, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
-    )
-    body = models.TextField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-received_at"]
-
-    def __str__(self) -> str:
-        return f"{self.get_provider_display()} {self.kind or 'event'} {self.pk}"

@@ -1,12 +1,14 @@
 """Which agencies and sub-accounts a user may see. Every view, admin page and API call
 scopes its querysets through these functions."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from .models import Agency, SubAccount
 
-User = AbstractBaseUser | AnonymousUser
+# request.user: a user model instance or AnonymousUser.
+User = Any
 
 
 def agencies_for(user: User) -> QuerySet[Agency]:

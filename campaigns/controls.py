@@ -1,6 +1,7 @@
 """Pause, resume and cancel a campaign: the same calls serve the UI, admin and the API."""
 
 import logging
+from collections.abc import Sequence
 
 from django.utils import timezone
 
@@ -58,7 +59,7 @@ def cancel(campaign: Campaign) -> int:
     return ended
 
 
-def _move(campaign: Campaign, from_statuses: list[str], to_status: str, **fields) -> bool:
+def _move(campaign: Campaign, from_statuses: Sequence[str], to_status: str, **fields) -> bool:
     changed = Campaign.objects.filter(pk=campaign.pk, status__in=from_statuses).update(
         status=to_status, **fields
     )

@@ -18,7 +18,7 @@ from campaigns.management.commands.import_contacts import Command as ImportConta
 from campaigns.models import Contact, LineType
 from tests.factories import ContactFactory, SubAccountFactory
 
-CRM_EXPORT = Path(__file__).resolve().parents[2] / "shared/data/contacts-crm-export.csv"
+CRM_EXPORT = Path(__file__).resolve().parents[1] / "campaigns/demo_data/contacts-crm-export.csv"
 
 # Counts of the sample CRM export, worked out by reading its Phone column value by value.
 # It has 2,000 rows below the header. 120 rows cannot be used: 25 "+999 123 4567",

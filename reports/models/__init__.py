@@ -1,0 +1,3 @@
+from .rates import SmsRate, WhatsAppRate
+
+__all__ = ["SmsRate", "WhatsAppRate"]

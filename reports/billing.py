@@ -18,14 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 import phonenumbers
-from django.db.models import Count, QuerySet
 
 from campaigns.launch import audience
-from campaigns.models import Agency, Campaign, Recipient, Route
+from campaigns.models import Agency, Campaign, Route
 from campaigns.routing import route
 from messaging import segments
 from messaging.content import sms_text
-from messaging.models import AttemptStatus, Channel, DeliveryAttempt
+from messaging.models import AttemptStatus, Channel
 
 from .models import SmsRate, WhatsAppRate
 
@@ -87,20 +86,20 @@ class RateCard:
         return self.sms.get(country)
 
 
-def actual_spend(recipients: QuerySet[Recipient], card: RateCard) -> Spend:
-    """Sum the charges of delivered attempts of the given recipients."""
-    rows = (
-        DeliveryAttempt.objects.filter(recipient__in=recipients, status__in=DELIVERED)
-        .values(
-            "channel",
-            "segments",
-            "recipient__country",
-            "recipient__campaign_id",
-            "recipient__campaign__template__category",
-        )
-        .annotate(count=Count("id"))
-        .order_by()
-    )
+def charge_cells(cells: Iterable[dict[str, Any]], card: RateCard) -> Spend:
+    """Charge the delivered attempts counted in report cells."""
+    rows = []
+    for cell in cells:
+        category, country, campaign_id = cell["category"], cell["country"], cell["campaign_id"]
+        if cell["wa_status"] in DELIVERED:
+            rows.append(
+                _row(Channel.WHATSAPP, 0, country, campaign_id, category, cell["recipients"])
+            )
+        if cell["sms_status"] in DELIVERED:
+            parts = cell["sms_segments"] or 0
+            rows.append(
+                _row(Channel.SMS, parts, country, campaign_id, category, cell["recipients"])
+            )
     return _charge(rows, card)
 
 
@@ -123,14 +122,16 @@ def estimate(campaign: Campaign) -> Spend:
     return _charge(rows, card)
 
 
-def _row(channel: str, parts: int, country: str, campaign_id: int, category: str) -> dict:
+def _row(
+    channel: str, parts: int, country: str, campaign_id: int, category: str, count: int = 1
+) -> dict[str, Any]:
     return {
         "channel": channel,
         "segments": parts,
         "recipient__country": country,
         "recipient__campaign_id": campaign_id,
         "recipient__campaign__template__category": category,
-        "count": 1,
+        "count": count,
     }
 
 

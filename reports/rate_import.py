@@ -102,7 +102,7 @@ def _store(agency: Agency, row: dict[str, str]) -> bool:
 def calling_code(value: str) -> str:
     """Return the calling code for "44", "+44" or "GB", or raise ValueError."""
     text = value.strip().lstrip("+")
-    if text.isdigit() and phonenumbers.region_codes_for_country_code(int(text)) != ("ZZ",):
+    if text.isdigit() and phonenumbers.region_code_for_country_code(int(text)) != "ZZ":
         return str(int(text))
     if len(text) == 2 and text.isalpha():
         code = phonenumbers.country_code_for_region(text.upper())

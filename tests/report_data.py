@@ -40,7 +40,7 @@ def recipient(
     country: str = "GB",
     **fields: Any,
 ) -> Recipient:
-    phone = "+1415555{:04d}".format(Recipient.objects.count()) if country == "US" else None
+    phone = f"+1415555{Recipient.objects.count():04d}" if country == "US" else None
     contact_fields = {"sub_account": campaign.sub_account, "country": country}
     if phone:
         contact_fields["phone"] = phone

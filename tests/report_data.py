@@ -20,7 +20,7 @@ SMS_GB = Decimal("0.04")
 SMS_US = Decimal("0.01")
 
 
-def add_rates(campaign: Campaign) -> None:
+def add_rates(campaign: Any) -> None:
     agency = campaign.sub_account.agency
     agency.markup = Decimal("0.25")
     agency.save()
@@ -46,7 +46,7 @@ def recipient(
         contact_fields["phone"] = phone
     contact = ContactFactory(**contact_fields)
     finished = timezone.now() if status in {s.value for s in S} - _open() else None
-    made = RecipientFactory(
+    made: Any = RecipientFactory(
         campaign=campaign,
         contact=contact,
         status=status,
@@ -78,7 +78,7 @@ def _attempt(made: Recipient, channel: str, status: str, code: str, segments: in
     )
 
 
-def every_outcome(campaign: Campaign) -> dict[str, Recipient]:
+def every_outcome(campaign: Any) -> dict[str, Recipient]:
     """Eleven recipients; the expected figures are worked out in test_report_figures."""
     return {
         "whatsapp_delivered": recipient(campaign, S.DELIVERED_WHATSAPP, whatsapp=(A.DELIVERED, "")),

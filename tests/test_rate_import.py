@@ -1,6 +1,7 @@
 """Rate card import from CSV."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,7 +20,7 @@ sms,,gb,0.0400
 
 
 def test_import_creates_rates():
-    agency = AgencyFactory()
+    agency: Any = AgencyFactory()
     result = import_rates(agency, GOOD)
     assert result.created == 3
     assert WhatsAppRate.objects.get(category="UTILITY").calling_code == "44"
@@ -27,7 +28,7 @@ def test_import_creates_rates():
 
 
 def test_import_updates_price():
-    agency = AgencyFactory()
+    agency: Any = AgencyFactory()
     import_rates(agency, GOOD)
     result = import_rates(agency, "channel,category,country,price\nsms,,GB,0.05\n")
     assert result.updated == 1
@@ -47,7 +48,7 @@ def test_import_updates_price():
     ],
 )
 def test_bad_row_rejected(row, reason):
-    agency = AgencyFactory()
+    agency: Any = AgencyFactory()
     result = import_rates(agency, f"channel,category,country,price\n{row}\nsms,,US,0.01\n")
     assert reason in result.rejected[0].reason
     assert result.rejected[0].line == 2
@@ -55,14 +56,14 @@ def test_bad_row_rejected(row, reason):
 
 
 def test_missing_column_stores_nothing():
-    agency = AgencyFactory()
+    agency: Any = AgencyFactory()
     with pytest.raises(RateFileError, match="no price column"):
         import_rates(agency, "channel,category,country\nsms,,GB\n")
     assert not SmsRate.objects.exists()
 
 
 def test_command_lists_rejected(tmp_path, capsys):
-    agency = AgencyFactory()
+    agency: Any = AgencyFactory()
     path = tmp_path / "rates.csv"
     path.write_text(GOOD + "sms,,ZZ,1\n")
     with pytest.raises(CommandError, match="1 rows were not imported"):

@@ -1,10 +1,12 @@
 """Report figures against numbers worked out by hand, and against the delivery log."""
 
 import csv
+import datetime
 import io
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from campaigns.models import CampaignStatus, Recipient
 from reports.export import recipients_csv, report_csv
@@ -155,13 +157,13 @@ def test_sub_account_and_agency_roll_up(campaign):
 
 
 def test_date_range_excludes_in_flight(campaign):
-    today = (
-        Recipient.objects.filter(campaign=campaign)
-        .exclude(finished_at=None)
-        .first()
-        .finished_at.date()
-    )
+    today = timezone.now().date()
     assert campaign_figures(campaign, start=today, end=today).total["targeted"] == 10
+
+
+def test_date_range_before_sends(campaign):
+    yesterday = timezone.now().date() - datetime.timedelta(days=1)
+    assert campaign_figures(campaign, end=yesterday).total["targeted"] == 0
 
 
 def test_unknown_grouping_rejected(campaign):

@@ -60,6 +60,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     campaign = _campaign()
+    _analyze()
     _time_reports(campaign)
 
 
@@ -76,13 +77,23 @@ def _create_database(url: str) -> None:
 
 
 def _campaign():
+    from django.db import transaction
+
+    # One transaction, so an interrupted run leaves no campaign without recipients.
+    with transaction.atomic():
+        return _find_or_create_campaign()
+
+
+def _find_or_create_campaign():
     from campaigns.models import Agency, Campaign, SubAccount, Template
 
     existing = Campaign.objects.filter(name=CAMPAIGN_NAME).first()
     if existing is not None:
         return existing
     agency, _ = Agency.objects.get_or_create(name="Bench agency")
-    sub_account, _ = SubAccount.objects.get_or_create(agency=agency, name="Bench client")
+    sub_account, _ = SubAccount.objects.get_or_create(
+        agency=agency, name=f"Bench client {RECIPIENTS}"
+    )
     template, _ = Template.objects.get_or_create(
         sub_account=sub_account, name="bench", defaults={"category": "MARKETING", "body": "Hi"}
     )
@@ -100,9 +111,9 @@ def _campaign():
 
 
 def _insert_rows(campaign_id: int, sub_account_id: int) -> None:
-    from django.db import connection, transaction
+    from django.db import connection
 
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO campaigns_contact (sub_account_id, phone, first_name, last_name, email,
@@ -141,7 +152,6 @@ def _insert_rows(campaign_id: int, sub_account_id: int) -> None:
             [campaign_id, sub_account_id],
         )
         _insert_attempts(cursor, campaign_id)
-        cursor.execute("ANALYZE")
 
 
 def _insert_attempts(cursor, campaign_id: int) -> None:
@@ -170,6 +180,13 @@ def _insert_attempts(cursor, campaign_id: int) -> None:
     """
     cursor.execute(whatsapp, [campaign_id])
     cursor.execute(sms, [campaign_id])
+
+
+def _analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def _time_reports(campaign) -> None:

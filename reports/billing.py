@@ -1,7 +1,8 @@
-"""What a campaign costs: each recipient is charged for the channel that delivered.
+"""Charges per delivered channel, and spend estimates before launch.
 
-Charges are computed when a report is read, from the delivery attempts and the agency's
-current rate card, rather than stored when a recipient reaches a final state. That keeps
+Each recipient is charged only for the channel that delivered. Charges are computed when
+a report is read, from the report cells (`reports.cells`) and the agency's current rate
+card, rather than stored when a recipient reaches a final state. That keeps
 billing out of the delivery path, and a rate card corrected later reprices past sends.
 NOTE: a template Meta re-categorizes after the send is priced by its new category.
 
@@ -108,10 +109,10 @@ def estimate(campaign: Campaign) -> Spend:
     first channel, SMS at the segment count of its own rendered text."""
     card = RateCard(campaign.sub_account.agency)
     category = campaign.template.category
-    wanted = set(campaign.audience_tags)
+    audience_tags = set(campaign.audience_tags)
     rows: list[dict[str, Any]] = []
     for contact in audience(campaign).iterator(chunk_size=500):
-        if wanted and not wanted.intersection(contact.tags or []):
+        if audience_tags and not audience_tags.intersection(contact.tags or []):
             continue
         routed = route(contact, campaign).route
         if routed == Route.NONE:
@@ -160,8 +161,8 @@ def _charge(rows: Iterable[dict[str, Any]], card: RateCard) -> Spend:
 
 
 def _text_segments(campaign_id: int, known: dict[int, int]) -> int:
-    # Twilio reports num_segments on the send; an attempt without it (a lost answer) is
-    # billed at the segment count of the campaign's SMS text.
+    # Twilio returns num_segments in its send response. An attempt whose response was lost
+    # has none, so it is billed at the segment count of the campaign's SMS text.
     if campaign_id not in known:
         text = Campaign.objects.values_list("fallback_text", flat=True).get(pk=campaign_id)
         known[campaign_id] = max(segments.count(text).segments, 1)

@@ -69,7 +69,7 @@ def report(request: HttpRequest, scope: str, pk: int) -> HttpResponseBase:
         "scope": scope,
         "owner": owner,
         "report": result,
-        "table": _table(result),
+        "table": _table(result, _labels(result.by, campaigns)),
         "figures": FIGURES,
         "groupings": list(GROUPINGS),
         "campaigns": campaigns,
@@ -155,14 +155,21 @@ def _key(by: str | None, value: str | None) -> Any:
     return value or ""
 
 
-def _table(result: Report) -> list[dict[str, Any]]:
+def _labels(by: str | None, campaigns: QuerySet[Campaign]) -> dict[Any, str]:
+    """Return the names behind campaign and sub-account ids, so rows read as names."""
+    if by == "campaign":
+        return dict(campaigns.values_list("pk", "name"))
+    if by == "sub_account":
+        return dict(campaigns.values_list("sub_account_id", "sub_account__name"))
+    return {None: "in flight"} if by == "day" else {}
+
+
+def _table(result: Report, labels: dict[Any, str]) -> list[dict[str, Any]]:
     rows = result.rows if result.by else [result.total]
     return [
         {
             "key": "" if row.key is None else str(row.key),
-            "label": "total"
-            if result.by is None
-            else ("in flight" if row.key is None else row.key),
+            "label": "total" if result.by is None else labels.get(row.key, row.key),
             "counts": [(figure.name, row[figure.name]) for figure in FIGURES],
             "row": row,
         }

@@ -2,11 +2,14 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.models import CampaignStatus
+from reports.models import SmsRate
 from tests.factories import CampaignFactory
 from tests.report_data import add_rates, every_outcome
 
@@ -82,3 +85,35 @@ def test_bad_date_rejected(campaign, marketer, client):
 def test_unknown_figure_rejected(campaign, marketer, client):
     response = client.get(f"/reports/campaign/{campaign.pk}/recipients/?figure=opens")
     assert response.status_code == 400
+
+
+def test_roll_up_names_sub_accounts(campaign, client):
+    staff = User.objects.create_user("staff", is_staff=True)
+    campaign.sub_account.agency.staff.add(staff)
+    client.force_login(staff)
+    response = client.get(f"/reports/agency/{campaign.sub_account.agency.pk}/?by=sub_account")
+    assert campaign.sub_account.name.encode() in response.content
+
+
+def test_admin_imports_rate_file(campaign, client):
+    staff = User.objects.create_superuser("root")
+    client.force_login(staff)
+    upload = SimpleUploadedFile(
+        "rates.csv", b"channel,category,country,price\nsms,,FR,0.07\nsms,,QQ,1\n"
+    )
+    agency = campaign.sub_account.agency
+    response = client.post(
+        "/admin/reports/smsrate/import/", {"agency": agency.pk, "file": upload}, follow=True
+    )
+    assert SmsRate.objects.get(agency=agency, country="FR").price == Decimal("0.07")
+    assert b"Line 3: country" in response.content
+
+
+def test_agencies_page_lists_own(campaign, client):
+    staff = User.objects.create_user("staff", is_staff=True)
+    campaign.sub_account.agency.staff.add(staff)
+    other = CampaignFactory()
+    client.force_login(staff)
+    content = client.get("/reports/agencies/").content
+    assert campaign.sub_account.agency.name.encode() in content
+    assert other.sub_account.agency.name.encode() not in content

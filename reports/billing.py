@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import phonenumbers
+from django.db.models import Count
 
 from campaigns.launch import audience
 from campaigns.models import Agency, Campaign, Route
@@ -105,8 +106,15 @@ def charge_cells(cells: Iterable[dict[str, Any]], card: RateCard) -> Spend:
 
 
 def estimate(campaign: Campaign) -> Spend:
-    """Estimate a campaign's spend before launch: every routed recipient delivered on its
-    first channel, SMS at the segment count of its own rendered text."""
+    """Estimate a campaign's spend as if every routed recipient were delivered on its first
+    channel.
+
+    Before launch the audience is routed now, and each SMS counts the segments of its own
+    rendered text. After launch the recipients' stored routes are used, because contacts
+    may have changed since, and SMS are counted at the segments of the unrendered text.
+    """
+    if campaign.recipients.exists():
+        return _estimate_launched(campaign)
     card = RateCard(campaign.sub_account.agency)
     category = campaign.template.category
     audience_tags = set(campaign.audience_tags)
@@ -121,6 +129,30 @@ def estimate(campaign: Campaign) -> Spend:
         parts = segments.count(sms_text(campaign, contact)).segments if channel == "sms" else 0
         rows.append(_row(channel, parts, contact.country, campaign.pk, category))
     return _charge(rows, card)
+
+
+def _estimate_launched(campaign: Campaign) -> Spend:
+    # NOTE: merge fields make SMS lengths differ per contact; the unrendered text is an
+    # estimate of their segment count.
+    groups = (
+        campaign.recipients.exclude(route=Route.NONE)
+        .values("route", "country")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    category = campaign.template.category
+    rows = [
+        _row(
+            Channel.SMS if group["route"] == Route.DIRECT_SMS else Channel.WHATSAPP,
+            0,
+            group["country"],
+            campaign.pk,
+            category,
+            group["count"],
+        )
+        for group in groups
+    ]
+    return _charge(rows, RateCard(campaign.sub_account.agency))
 
 
 def _row(

@@ -83,3 +83,13 @@ def test_estimate_routes_audience(campaign):
     spend = estimate(campaign)
     assert spend.channels["whatsapp"].cost == WHATSAPP_GB
     assert spend.channels["sms"].cost == SMS_US
+
+
+def test_estimate_after_launch(campaign):
+    recipient(campaign, S.DELIVERED_WHATSAPP, whatsapp=(A.READ, ""))
+    recipient(campaign, S.FAILED_BOTH, route=Route.DIRECT_SMS, sms=(A.FAILED, "30006", 1))
+    recipient(campaign, S.SKIPPED, route=Route.NONE)
+    spend = estimate(campaign)
+    assert spend.channels["whatsapp"].cost == WHATSAPP_GB
+    # The factory's fallback text fits one segment.
+    assert spend.channels["sms"].cost == SMS_GB

@@ -12,8 +12,9 @@ count the same recipients. Public API, also used by the REST API:
 - `recipients_behind(recipients, figure, by=None, key=None, start=None, end=None)`
 
 `by` is one of GROUPINGS. `start` and `end` are dates, both included, and select
-recipients by the day they reached their final state; recipients still in flight appear
+recipients by the day they reached their final state. Recipients still in flight appear
 only in reports without a date range.
+NOTE: days are UTC days (TIME_ZONE), not the sub-account's time zone.
 """
 
 from __future__ import annotations

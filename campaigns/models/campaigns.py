@@ -111,7 +111,11 @@ class Recipient(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "contact"], name="unique_recipient"),
         ]
-        indexes = [models.Index(fields=["campaign", "status"])]
+        indexes = [
+            models.Index(fields=["campaign", "status"]),
+            # Reports check whether a finished campaign changed since its figures were stored.
+            models.Index(fields=["campaign", "updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.phone} in campaign {self.campaign_id}"

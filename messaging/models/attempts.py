@@ -42,6 +42,8 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Reports check whether a finished campaign changed since its figures were stored.
+        indexes = [models.Index(fields=["updated_at"])]
         constraints = [
             # At most one message per channel per recipient, whatever the workers do.
             models.UniqueConstraint(

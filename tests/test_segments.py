@@ -32,7 +32,6 @@ CURLY = "\u2019"
         ("\u00e7" * 71, UCS2, 71, 2),
         (CURLY + "a" * 69, UCS2, 70, 1),
         (CURLY + "a" * 70, UCS2, 71, 2),
-        
         ("a" * 68 + EMOJI, UCS2, 70, 1),
         ("a" * 69 + EMOJI, UCS2, 71, 2),
         # A surrogate pair never straddles two segments: 66 + 2 does not fit in 67.

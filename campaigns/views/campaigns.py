@@ -22,6 +22,7 @@ from campaigns.models import (
     Recipient,
     RecipientStatus,
 )
+from campaigns.templatetags.switchback_ui import state_words
 from messaging.models import Channel, DeliveryAttempt
 
 from .scope import current_sub_account, scoped_object
@@ -73,7 +74,7 @@ def progress(campaign: Campaign) -> dict[str, object]:
     if total and campaign.status != CampaignStatus.COMPLETED:
         percent = int(final * 100 / total)
     outcomes = [
-        {"label": RecipientStatus(status).label, "count": by_status[status], "colour": colour}
+        {"label": state_words(status), "count": by_status[status], "colour": colour}
         for status, colour in OUTCOME_COLOURS.items()
     ]
     return {
@@ -81,7 +82,7 @@ def progress(campaign: Campaign) -> dict[str, object]:
         "total": total,
         "final": final,
         "percent": percent,
-        "by_status": [(RecipientStatus(s).label, n) for s, n in sorted(by_status.items())],
+        "by_status": [(state_words(s), n) for s, n in sorted(by_status.items())],
         "outcomes": outcomes,
         "live": campaign.status in LIVE_STATUSES,
         "fallbacks": Recipient.objects.filter(campaign=campaign, fallback_triggered=True).count(),
@@ -156,7 +157,7 @@ def log_filters(campaign: Campaign) -> dict[str, list]:
     reason_codes = sorted(set(recipients.exclude(reason="").values_list("reason", flat=True)))
     countries = sorted(set(recipients.exclude(country="").values_list("country", flat=True)))
     return {
-        "statuses": [(s, RecipientStatus(s).label) for s in RecipientStatus.values],
+        "statuses": [(s, state_words(s)) for s in RecipientStatus.values],
         "reasons": [(code, f"{code}: {reasons.describe(code)}") for code in reason_codes],
         "countries": countries,
         "sms_filters": [(key, label) for key, (label, _) in SMS_FILTERS.items()],

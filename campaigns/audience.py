@@ -1,4 +1,4 @@
-"""Who a campaign would reach, counted before launch with the same routing the launch uses."""
+"""The recipients a campaign would reach, counted before launch with the launch's routing."""
 
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,10 +29,10 @@ class RouteCounts:
 def contacts_for(sub_account: SubAccount, tags: list[str]) -> list[Contact]:
     """Return the sub-account's contacts with any of `tags`, or all of them when empty."""
     contacts = Contact.objects.filter(sub_account=sub_account).order_by("id")
-    wanted = set(tags)
+    tag_set = set(tags)
     # Tags are matched in Python, as the launch does: JSON containment differs between
     # SQLite and PostgreSQL.
-    return [contact for contact in contacts if not wanted or wanted.intersection(contact.tags)]
+    return [contact for contact in contacts if not tag_set or tag_set.intersection(contact.tags)]
 
 
 def count_routes(campaign: Campaign) -> RouteCounts:

@@ -123,10 +123,16 @@ class CampaignForm(forms.ModelForm):
         for index, name in enumerate(self.variable_names):
             source = stored[index] if index < len(stored) else ""
             is_field = isinstance(source, str) and source.startswith("contact.")
+            if is_field:
+                initial_source = source
+            elif source:
+                initial_source = LITERAL
+            else:
+                initial_source = "contact.first_name"
             self.fields[f"var_{index}_source"] = forms.ChoiceField(
                 label=f"{{{{{name}}}}}",
                 choices=[*CONTACT_FIELDS, (LITERAL, "Text I type")],
-                initial=source if is_field else (LITERAL if source else "contact.first_name"),
+                initial=initial_source,
             )
             self.fields[f"var_{index}_text"] = forms.CharField(
                 label=f"Text for {{{{{name}}}}}",

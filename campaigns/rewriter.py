@@ -1,7 +1,7 @@
 """Find what makes a WhatsApp template read as MARKETING, and propose a UTILITY rewrite.
 
 Meta files a template as UTILITY only when it is about a transaction or an account the
-person already has; offers, discounts, urgency, renewal pushes, abandoned carts, chatty
+person already has. Offers, discounts, urgency, renewal pushes, abandoned carts, chatty
 greetings and bodies that are mostly variables make it MARKETING. Rule-based: each rule is
 a pattern, a reason and what the rewrite does with the sentence it matches.
 """

@@ -1,4 +1,4 @@
-"""How a fallback SMS text will be billed, in words a marketer can act on.
+"""The billing of a fallback SMS text, in words a marketer can act on.
 
 The counting itself is `messaging.segments.count`; this module adds which characters
 force UCS-2 and which of them have a GSM-7 look-alike that costs half as much.

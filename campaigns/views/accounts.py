@@ -19,13 +19,13 @@ logger = logging.getLogger(__name__)
 @require_POST
 def switch_sub_account(request: HttpRequest) -> HttpResponse:
     try:
-        wanted = int(request.POST.get("sub_account", ""))
+        chosen = int(request.POST.get("sub_account", ""))
     except ValueError:
         raise Http404("No sub-account chosen.") from None
-    if not sub_accounts_for(request.user).filter(pk=wanted).exists():
-        raise Http404(f"Sub-account {wanted} not found.")
-    request.session[SESSION_KEY] = wanted
-    logger.info("user %s switched to sub-account %s", request.user.pk, wanted)
+    if not sub_accounts_for(request.user).filter(pk=chosen).exists():
+        raise Http404(f"Sub-account {chosen} not found.")
+    request.session[SESSION_KEY] = chosen
+    logger.info("user %s switched to sub-account %s", request.user.pk, chosen)
 
     # Object pages belong to one sub-account, so the switch lands on the dashboard
     # unless the form names a list page to return to.

@@ -38,7 +38,7 @@ def _form(request: HttpRequest, sub_account: SubAccount, campaign: Campaign | No
 
 
 def _draft(form: CampaignForm, sub_account: SubAccount) -> Campaign | None:
-    """Build an unsaved campaign from whatever the form holds so far, for live previews."""
+    """Build an unsaved campaign from whatever the form contains so far, for live previews."""
     template = form.selected_template()
     if template is None:
         return None

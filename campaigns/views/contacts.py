@@ -48,7 +48,7 @@ def filter_contacts(queryset: QuerySet[Contact], data: dict) -> QuerySet[Contact
             | Q(email__icontains=term)
         )
     if data.get("tag"):
-        # The JSON text of the list holds each tag in double quotes on both databases.
+        # The JSON text of the list contains each tag in double quotes on both databases.
         queryset = queryset.filter(tags__icontains=f'"{data["tag"]}"')
     if data.get("country"):
         queryset = queryset.filter(country=data["country"])

@@ -1,7 +1,7 @@
 """The sub-account a marketer is working in, and lookups limited to the user's sub-accounts.
 
 Every object a view loads by id goes through `scoped_object`, so an id from another
-sub-account returns 404 whatever the URL says.
+sub-account returns 404 whatever the URL contains.
 """
 
 from typing import TypeVar

@@ -30,9 +30,9 @@ def browser_page() -> Iterator:
         pytest.skip("Chromium not found: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop in this thread, and Django refuses ORM
-    # calls from a thread with a running loop unless told that this is safe. It is safe
-    # here: the test thread makes only blocking calls.
+    # Playwright's sync API keeps an event loop in this thread, and Django raises
+    # SynchronousOnlyOperation for ORM calls from such a thread unless this variable is
+    # set. The test thread makes only blocking calls, so the check does not apply.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -264,3 +264,57 @@ def test_campaign_page_polls_while_running(client_a, sub_account_a):
     RecipientFactory(campaign=campaign)
     response = client_a.get(reverse("campaigns:campaign_detail", args=[campaign.pk]))
     assert 'hx-trigger="every 2s"' in response.content.decode()
+
+
+def test_pause_own_running_campaign(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a, status=CampaignStatus.RUNNING)
+    client_a.post(reverse("campaigns:campaign_control", args=[campaign.pk, "pause"]))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+
+
+def test_unknown_control_action_404(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a, status=CampaignStatus.RUNNING)
+    response = client_a.post(reverse("campaigns:campaign_control", args=[campaign.pk, "restart"]))
+    assert response.status_code == 404
+
+
+def test_delivery_log_query_count(client_a, sub_account_a, django_assert_max_num_queries):
+    campaign = CampaignFactory(sub_account=sub_account_a, status=CampaignStatus.COMPLETED)
+    for _ in range(20):
+        RecipientFactory(campaign=campaign, status="delivered_whatsapp")
+    with django_assert_max_num_queries(15):
+        response = client_a.get(reverse("campaigns:delivery_log", args=[campaign.pk]))
+    assert len(response.context["rows"]) == 20
+
+
+def test_review_counts_routes(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a)
+    ContactFactory(sub_account=sub_account_a, phone="+12025550123", country="US")
+    ContactFactory(sub_account=sub_account_a, phone="+447400123001")
+    ContactFactory(sub_account=sub_account_a, phone="+99912345")
+    counts = client_a.get(reverse("campaigns:campaign_review", args=[campaign.pk])).context[
+        "counts"
+    ]
+    assert counts.by_route["direct_sms"] == 1
+    assert counts.by_route["whatsapp"] == 1
+    assert counts.skipped_by_reason["invalid_number"] == 1
+
+
+def test_launch_from_review(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a)
+    response = client_a.post(reverse("campaigns:campaign_launch", args=[campaign.pk]))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.LAUNCHING
+    assert response["Location"] == reverse("campaigns:campaign_detail", args=[campaign.pk])
+
+
+def test_rewriter_analyzes_posted_body(client_a, sub_account_a):
+    template = TemplateFactory(sub_account=sub_account_a)
+    response = client_a.post(
+        reverse("campaigns:template_detail", args=[template.pk]),
+        {"body": "Your order {{1}} has shipped."},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.templates[0].name == "campaigns/templates/_analysis.html"
+    assert not response.context["analysis"].reads_as_marketing

@@ -6,4 +6,5 @@ urlpatterns = [
     path("django-rq/", include("django_rq.urls")),
     path("webhooks/", include("messaging.urls")),
     path("reports/", include("reports.urls")),
+    path("", include("campaigns.urls")),
 ]

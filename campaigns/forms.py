@@ -1,0 +1,190 @@
+"""Forms of the marketer UI. Errors name the value and the fix, next to the field."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from campaigns.models import Campaign, SubAccount, Template, TemplateStatus
+
+CONSENT_CHOICES = [("", "any"), ("in", "opted in"), ("out", "opted out")]
+
+# Contact fields a template variable or an SMS merge field may take its value from.
+CONTACT_FIELDS = [
+    ("contact.first_name", "First name"),
+    ("contact.last_name", "Last name"),
+    ("contact.name", "Full name"),
+    ("contact.phone", "Phone"),
+    ("contact.email", "Email"),
+    ("contact.country", "Country"),
+]
+LITERAL = "literal"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _set_choices(field: forms.Field, choices: list[tuple[str, str]]) -> None:
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+class ContactFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False)
+    tag = forms.ChoiceField(required=False)
+    country = forms.ChoiceField(required=False)
+    whatsapp = forms.ChoiceField(label="WhatsApp consent", choices=CONSENT_CHOICES, required=False)
+    sms = forms.ChoiceField(label="SMS consent", choices=CONSENT_CHOICES, required=False)
+
+    def __init__(self, *args, tags: list[str], countries: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self.fields["tag"], [("", "any"), *[(tag, tag) for tag in tags]])
+        _set_choices(self.fields["country"], [("", "any"), *[(code, code) for code in countries]])
+
+
+class ContactImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="A header row, then one contact per row.")
+    default_region = forms.CharField(
+        label="Country of numbers without a country code",
+        required=False,
+        max_length=3,
+        help_text="Two-letter code such as GB or US; used only where a row has no country.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                f"The file is {upload.size // (1024 * 1024)} MB; split it into files of at "
+                f"most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            )
+        return upload
+
+
+class CampaignForm(forms.ModelForm):
+    """Compose a campaign. The template's variables get one source field each."""
+
+    AUDIENCE_CHOICES = [("all", "All contacts"), ("tags", "Contacts with any of these tags")]
+
+    audience = forms.ChoiceField(choices=AUDIENCE_CHOICES, widget=forms.RadioSelect, initial="all")
+    tags = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Tags"
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "template",
+            "fallback_enabled",
+            "fallback_text",
+            "direct_sms_for_us_marketing",
+        ]
+        labels = {
+            "fallback_enabled": "Send the SMS text when WhatsApp cannot deliver",
+            "fallback_text": "SMS text",
+        }
+        help_texts = {
+            "fallback_text": "Merge fields: {first_name}, {last_name}, {name}, {phone}, "
+            "{email}, {country}.",
+        }
+        widgets = {"fallback_text": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, sub_account: SubAccount, tags: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sub_account = sub_account
+        template_field = self.fields["template"]
+        assert isinstance(template_field, forms.ModelChoiceField)
+        template_field.queryset = Template.objects.filter(
+            sub_account=sub_account, status=TemplateStatus.APPROVED
+        )
+        template_field.help_text = "Only templates Meta has approved can be sent."
+        tags_field = self.fields["tags"]
+        assert isinstance(tags_field, forms.MultipleChoiceField)
+        tags_field.choices = [(tag, tag) for tag in tags]
+        if self.instance.pk and self.instance.audience_tags:
+            self.initial.setdefault("audience", "tags")
+            self.initial.setdefault("tags", self.instance.audience_tags)
+        self._add_variable_fields()
+
+    def selected_template(self) -> Template | None:
+        template_field = self.fields["template"]
+        assert isinstance(template_field, forms.ModelChoiceField)
+        raw = self.data.get("template") if self.is_bound else self.initial.get("template")
+        if raw is None and self.instance.pk:
+            return self.instance.template
+        if raw is None or template_field.queryset is None:
+            return None
+        try:
+            return template_field.queryset.get(pk=int(raw))
+        except (TypeError, ValueError, Template.DoesNotExist):
+            return None
+
+    def _add_variable_fields(self) -> None:
+        template = self.selected_template()
+        self.variable_names = list(dict.fromkeys(template.variables)) if template else []
+        stored = list(self.instance.variables or []) if self.instance.pk else []
+        for index, name in enumerate(self.variable_names):
+            source = stored[index] if index < len(stored) else ""
+            is_field = isinstance(source, str) and source.startswith("contact.")
+            if is_field:
+                initial_source = source
+            elif source:
+                initial_source = LITERAL
+            else:
+                initial_source = "contact.first_name"
+            self.fields[f"var_{index}_source"] = forms.ChoiceField(
+                label=f"{{{{{name}}}}}",
+                choices=[*CONTACT_FIELDS, (LITERAL, "Text I type")],
+                initial=initial_source,
+            )
+            self.fields[f"var_{index}_text"] = forms.CharField(
+                label=f"Text for {{{{{name}}}}}",
+                required=False,
+                initial="" if is_field else source,
+            )
+
+    def variable_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"var_{index}_source"], self[f"var_{index}_text"])
+            for index in range(len(self.variable_names))
+        ]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if cleaned.get("audience") == "tags" and not cleaned.get("tags"):
+            self.add_error("tags", "Pick at least one tag, or send to all contacts.")
+        if cleaned.get("fallback_enabled") and not (cleaned.get("fallback_text") or "").strip():
+            self.add_error(
+                "fallback_text", "Write the SMS text, or turn off sending it as a fallback."
+            )
+        variables = []
+        for index, name in enumerate(self.variable_names):
+            source = cleaned.get(f"var_{index}_source")
+            if source == LITERAL:
+                text = (cleaned.get(f"var_{index}_text") or "").strip()
+                if not text:
+                    self.add_error(
+                        f"var_{index}_text",
+                        f"Type the text for {{{{{name}}}}}, or fill it from a contact field.",
+                    )
+                variables.append(text)
+            else:
+                variables.append(source or "")
+        cleaned["variables"] = variables
+        return cleaned
+
+    def save(self, commit: bool = True) -> Campaign:
+        campaign = super().save(commit=False)
+        campaign.sub_account = self.sub_account
+        campaign.variables = self.cleaned_data["variables"]
+        audience_tags = self.cleaned_data.get("tags") or []
+        campaign.audience_tags = audience_tags if self.cleaned_data["audience"] == "tags" else []
+        if commit:
+            campaign.save()
+        return campaign
+
+
+class TemplateAnalysisForm(forms.Form):
+    body = forms.CharField(
+        label="Template body",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=1024,
+        help_text="WhatsApp template bodies are at most 1,024 characters; variables as {{1}}.",
+    )

@@ -111,7 +111,11 @@ class Recipient(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "contact"], name="unique_recipient"),
         ]
-        indexes = [models.Index(fields=["campaign", "status"])]
+        indexes = [
+            models.Index(fields=["campaign", "status"]),
+            # Admin and support look recipients up by phone number across campaigns.
+            models.Index(fields=["phone"], name="recipient_phone"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.phone} in campaign {self.campaign_id}"

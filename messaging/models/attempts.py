@@ -48,6 +48,10 @@ class DeliveryAttempt(models.Model):
                 fields=["recipient", "channel"], name="one_attempt_per_channel"
             ),
         ]
+        indexes = [
+            # The admin lists attempts newest first, usually filtered by status ("failed").
+            models.Index(fields=["status", "-id"], name="attempt_status_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} attempt {self.pk} ({self.status})"

@@ -38,6 +38,22 @@ def send_sms(
     )
 
 
+def fetch_account(*, account_sid: str, auth_token: str) -> dict[str, Any]:
+    """Fetch the Twilio account, which proves the SID and auth token work together."""
+    url = f"{settings.TWILIO_API_BASE_URL}/2010-04-01/Accounts/{account_sid}.json"
+    try:
+        response = http.session().get(url, auth=(account_sid, auth_token), timeout=http.timeout())
+    except requests.RequestException as exc:
+        raise ProviderUnreachable(f"Twilio did not answer: {exc}") from exc
+
+    answer = _json(response)
+    if response.status_code != 200:
+        code = str(answer.get("code", f"http_{response.status_code}"))
+        title = answer.get("message", "no error message")
+        raise ProviderError(code, title, answer.get("more_info", ""), response.status_code)
+    return answer
+
+
 def _json(response: requests.Response) -> dict[str, Any]:
     try:
         answer = response.json()

@@ -7,7 +7,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from campaigns import template_sync
 from campaigns.admin_scoping import AgencyScopedAdmin
@@ -15,7 +17,7 @@ from campaigns.models import Agency, SubAccount
 from messaging.providers import ProviderError, ProviderUnreachable
 
 from . import connection
-from .sender_settings import SubAccountForm, clear_field, secret_state
+from .sender_settings import SECRET_FIELDS, SubAccountForm, clear_field, secret_state
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,11 @@ class SubAccountAdmin(AgencyScopedAdmin):
     readonly_fields = ["whatsapp_token_state", "twilio_token_state"]
     actions = ["test_connection", "sync_templates"]
 
+    # The 500 email to ADMINS lists POST data; the typed-in tokens must not be in it.
+    @method_decorator(sensitive_post_parameters(*SECRET_FIELDS))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().changeform_view(request, *args, **kwargs)
+
     def get_fieldsets(self, request: HttpRequest, obj: SubAccount | None = None) -> Any:
         # Secret inputs appear only to users who may change them; a view-only page would
         # otherwise print the stored value as read-only text.
@@ -94,9 +101,8 @@ class SubAccountAdmin(AgencyScopedAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         # The clear boxes are form-only fields, so Django must not look them up on the model.
-        if "fields" not in kwargs:
-            names = flatten_fieldsets(self.get_fieldsets(request, obj))
-            kwargs["fields"] = [name for name in names if not name.startswith("clear_")]
+        names = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [name for name in names if not name.startswith("clear_")]
         return super().get_form(request, obj, change, **kwargs)
 
     @admin.display(description="WhatsApp token")

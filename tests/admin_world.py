@@ -41,12 +41,14 @@ class AgencyWorld:
 
 def build_world(prefix: str) -> AgencyWorld:
     """Build an agency whose every name starts with prefix, so pages can be searched for it."""
-    agency = AgencyFactory(name=f"{prefix} Agency")
-    sub_account = SubAccountFactory(agency=agency, name=f"{prefix} Client")
-    contact = ContactFactory(sub_account=sub_account, first_name=f"{prefix}contact")
-    template = TemplateFactory(sub_account=sub_account, name=f"{prefix.lower()}_offer")
-    campaign = CampaignFactory(sub_account=sub_account, template=template, name=f"{prefix} Sale")
-    recipient = RecipientFactory(campaign=campaign, contact=contact, reason="131026")
+    agency = AgencyFactory.create(name=f"{prefix} Agency")
+    sub_account = SubAccountFactory.create(agency=agency, name=f"{prefix} Client")
+    contact = ContactFactory.create(sub_account=sub_account, first_name=f"{prefix}contact")
+    template = TemplateFactory.create(sub_account=sub_account, name=f"{prefix.lower()}_offer")
+    campaign = CampaignFactory.create(
+        sub_account=sub_account, template=template, name=f"{prefix} Sale"
+    )
+    recipient = RecipientFactory.create(campaign=campaign, contact=contact, reason="131026")
     decision = Decision.objects.create(
         recipient=recipient, event=f"{prefix} event", code="131026", action="fell back"
     )

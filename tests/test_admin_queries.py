@@ -18,18 +18,18 @@ pytestmark = pytest.mark.django_db
 
 def add_campaigns(world: AgencyWorld, count: int) -> None:
     for _ in range(count):
-        campaign = CampaignFactory(sub_account=world.sub_account, template=world.template)
-        RecipientFactory(campaign=campaign, status=RecipientStatus.DELIVERED_SMS)
+        campaign = CampaignFactory.create(sub_account=world.sub_account, template=world.template)
+        RecipientFactory.create(campaign=campaign, status=RecipientStatus.DELIVERED_SMS)
 
 
 def add_recipients(world: AgencyWorld, count: int) -> None:
     for _ in range(count):
-        RecipientFactory(campaign=world.campaign, reason="131049/30006")
+        RecipientFactory.create(campaign=world.campaign, reason="131049/30006")
 
 
 def add_attempts(world: AgencyWorld, count: int) -> None:
     for _ in range(count):
-        recipient = RecipientFactory(campaign=world.campaign)
+        recipient = RecipientFactory.create(campaign=world.campaign)
         DeliveryAttempt.objects.create(
             recipient=recipient, channel=Channel.SMS, status="failed", error_code="30006"
         )
@@ -64,7 +64,7 @@ def test_changelist_queries_constant(name, django_assert_num_queries):
 
 def test_campaign_columns(client):
     home = build_world("Home")
-    RecipientFactory(campaign=home.campaign, status=RecipientStatus.PENDING)
+    RecipientFactory.create(campaign=home.campaign, status=RecipientStatus.PENDING)
     home.recipient.status = RecipientStatus.DELIVERED_SMS
     home.recipient.fallback_triggered = True
     home.recipient.save()

@@ -184,6 +184,7 @@ def test_choices_show_own_agency_only(staff_client, home, other, model):
 
     assert fields, f"{model.__name__} form has no choice field to check"
     for name, field in fields.items():
+        assert field.queryset is not None, name
         related = field.queryset.model
         if related is User:
             assert other.staff not in field.queryset, name

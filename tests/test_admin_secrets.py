@@ -170,7 +170,7 @@ def test_server_error_report_hides_tokens(home, monkeypatch, settings, caplog):
     assert response.status_code == 500
     assert len(mail.outbox) == 1
     assert "database went away" in mail.outbox[0].body
-    assert leaked(mail.outbox[0].body) == []
+    assert leaked(str(mail.outbox[0].body)) == []
     assert leaked(response.content.decode()) == []
     assert leaked(caplog.text) == []
 
@@ -209,13 +209,13 @@ def test_unreachable_providers_reported(staff_client, home, settings, caplog):
 def test_connection_and_send_log_no_token(sandbox, caplog):
     # Role groups are flushed between transactional tests, so a superuser drives the admin.
     sandbox.configure(unreachable_percent=0, webhook_delay_ms=20)
-    sub_account = SubAccountFactory(
+    sub_account = SubAccountFactory.create(
         whatsapp_access_token=WHATSAPP_TOKEN, twilio_auth_token=TWILIO_TOKEN
     )
-    template = TemplateFactory(sub_account=sub_account)
-    ContactFactory(sub_account=sub_account, phone="+447400123456")
-    ContactFactory(sub_account=sub_account, phone="+12025550123")
-    campaign = CampaignFactory(sub_account=sub_account, template=template)
+    template = TemplateFactory.create(sub_account=sub_account)
+    ContactFactory.create(sub_account=sub_account, phone="+447400123456")
+    ContactFactory.create(sub_account=sub_account, phone="+12025550123")
+    campaign = CampaignFactory.create(sub_account=sub_account, template=template)
     client = Client()
     client.force_login(User.objects.create_superuser("root", password=None))
     data = {"action": "test_connection", "_selected_action": [sub_account.pk]}

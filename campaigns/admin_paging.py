@@ -1,9 +1,9 @@
 """Changelist paging for tables with millions of rows (recipients, delivery attempts).
 
 Django's paginator runs COUNT(*) over the whole filtered table on every page. Here the
-count stops at COUNT_LIMIT rows, so a page costs at most a bounded index scan; the
-changelist then shows "10000" results and pages up to that row. Narrow the list with a
-filter or a search to reach older rows.
+database stops counting after COUNT_LIMIT matching rows, so a page never counts more.
+Past that limit the changelist shows COUNT_LIMIT as the total and offers pages up to that
+row only; a filter or a search reaches older rows.
 """
 
 from functools import cached_property
@@ -14,6 +14,8 @@ COUNT_LIMIT = 10_000
 
 
 class CappedCountPaginator(Paginator):
+    # NOTE: a total of exactly COUNT_LIMIT means "at least that many"; the page does not
+    # say so, because Django's changelist template prints the count as it is.
     @cached_property
     def count(self) -> int:
         # SELECT COUNT(*) FROM (SELECT ... LIMIT n): the database stops reading at n rows.

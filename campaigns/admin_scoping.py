@@ -19,8 +19,8 @@ What the mixin scopes, all through campaigns.access.agencies_for (superusers see
 
 - the changelist, search results, actions and the raw-id and autocomplete popups,
   because they all start from get_queryset;
-- change, delete and history pages, which answer 404 for a row outside the agencies
-  (the same answer as for a row that does not exist, so ids leak nothing);
+- change, delete and history pages, which return 404 for a row outside the agencies,
+  the same response as for a row that does not exist, so ids leak nothing;
 - foreign-key and many-to-many choices in forms and inlines, through the admin
   registered for the related model; users are limited to people already linked to the
   staff member's agencies;

@@ -17,7 +17,8 @@ from .policy import SMS_RULES, WHATSAPP_RULES
 
 logger = logging.getLogger(__name__)
 
-# Replaying runs in the request, so one click stays within a web worker's timeout.
+# Replaying runs inside the request. The limit is an estimate meant to keep one click well
+# under a web worker's timeout; it has not been measured.
 MAX_REPLAY = 200
 
 

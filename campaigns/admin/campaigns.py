@@ -21,8 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 def _recipient_count(condition: Q | None = None) -> Coalesce:
-    # A correlated subquery per campaign row, so the database counts only for the page shown,
-    # using the (campaign, status) index, instead of grouping every recipient of every campaign.
+    # A correlated subquery per campaign row: the database counts recipients only for the
+    # campaigns on the page shown, through the (campaign, status) index.
     recipients = Recipient.objects.filter(campaign=OuterRef("pk"))
     if condition is not None:
         recipients = recipients.filter(condition)

@@ -1,7 +1,7 @@
 """The sub-account form's sender secrets, which are write-only.
 
 The WhatsApp access token and the Twilio auth token are never sent back to a browser: the
-inputs always render empty, the page says whether a value is stored, a blank input keeps
+inputs always render empty, the page shows whether a value is stored, a blank input keeps
 the stored value and a "clear" box removes it.
 """
 
@@ -84,8 +84,8 @@ class SubAccountForm(forms.ModelForm):
 
     @property
     def changed_data(self) -> list[str]:
-        # A blank secret input means "keep", so it is a change only when something was typed
-        # or the clear box was ticked; the admin history then names the field, never the value.
+        # A blank secret input means "keep", so it counts as a change only when something was
+        # typed or the clear box was ticked. The admin history names the field, not the value.
         changed = [name for name in super().changed_data if name not in SECRET_FIELDS]
         for name in SECRET_FIELDS:
             if name in self.fields and (self.data.get(self.add_prefix(name)) or "").strip():

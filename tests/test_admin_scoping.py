@@ -239,3 +239,26 @@ def test_groups_have_role_permissions():
     assert "change_recipient" not in staff_codes
     assert {"add_campaign", "view_template"} <= marketer_codes
     assert "delete_campaign" not in marketer_codes
+
+
+@pytest.mark.parametrize("model", [SubAccount, Contact, Template, Campaign])
+def test_add_page_opens(staff_client, model):
+    response = staff_client.get(url(model, "add"))
+    assert response.status_code == 200
+
+
+def test_linked_marketer_joins_group(staff_client, home):
+    marketer = User.objects.create_user("marketer")
+    home.sub_account.marketers.add(marketer)
+    data = {
+        "agency": home.agency.pk,
+        "name": home.sub_account.name,
+        "timezone": "UTC",
+        "marketers": [marketer.pk],
+        "sms_countries": "[]",
+    }
+
+    response = staff_client.post(url(SubAccount, "change", home.sub_account.pk), data)
+
+    assert response.status_code == 302
+    assert marketer.groups.filter(name=roles.MARKETER).exists()

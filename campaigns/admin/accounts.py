@@ -6,12 +6,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from campaigns import template_sync
+from campaigns import roles, template_sync
 from campaigns.admin_scoping import AgencyScopedAdmin
 from campaigns.models import Agency, SubAccount
 from messaging.providers import ProviderError, ProviderUnreachable
@@ -56,6 +57,10 @@ class AgencyAdmin(AgencyScopedAdmin):
     list_display = ["name", "markup", "created_at"]
     search_fields = ["name"]
     filter_horizontal = ["staff"]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        add_to_role(form.instance.staff.all(), roles.AGENCY_STAFF)
 
 
 @admin.register(SubAccount)
@@ -105,6 +110,10 @@ class SubAccountAdmin(AgencyScopedAdmin):
         kwargs["fields"] = [name for name in names if not name.startswith("clear_")]
         return super().get_form(request, obj, change, **kwargs)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        add_to_role(form.instance.marketers.all(), roles.MARKETER)
+
     @admin.display(description="WhatsApp token")
     def whatsapp_token_state(self, sub_account: SubAccount) -> str:
         return secret_state(sub_account, "whatsapp_access_token")
@@ -124,6 +133,23 @@ class SubAccountAdmin(AgencyScopedAdmin):
     @admin.action(description="Sync WhatsApp templates from the provider")
     def sync_templates(self, request: HttpRequest, queryset: QuerySet[SubAccount]) -> None:
         sync_sub_accounts(self, request, queryset)
+
+
+def add_to_role(users: QuerySet[Any], role: str) -> None:
+    """Put users linked to an agency or sub-account into the group that grants the role.
+
+    Unlinking leaves the group alone: the user may hold the role elsewhere, and without a
+    link the scoped pages show them nothing anyway.
+    """
+    group = Group.objects.filter(name=role).first()
+    if group is None:
+        logger.error(
+            "group %r not found, so users %s keep their groups; run `manage.py migrate`",
+            role,
+            [user.pk for user in users],
+        )
+        return
+    group.user_set.add(*users)
 
 
 def sync_sub_accounts(

@@ -36,17 +36,41 @@ from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import Http404, HttpRequest
 
 from .access import agencies_for
+from .models import Campaign
 
 
 def scope_to_agencies(
-    queryset: QuerySet[Any], request: HttpRequest, agency_path: str | None
+    queryset: QuerySet[Any],
+    request: HttpRequest,
+    agency_path: str | None,
+    campaign_path: str | None = None,
 ) -> QuerySet[Any]:
     """Filter queryset to rows of the requesting user's agencies (all rows for superusers)."""
     if request.user.is_superuser:
         return queryset
     if agency_path is None:
         return queryset.none()
+    if campaign_path is not None:
+        return queryset.filter(**{f"{campaign_path}__in": campaign_ids_for(request)})
     return queryset.filter(**{f"{agency_path}__in": agencies_for(request.user)})
+
+
+def campaign_ids_for(request: HttpRequest) -> list[int]:
+    """Return the ids of the campaigns of the requester's agencies, once per request.
+
+    Tables under a campaign (recipients, attempts, events) hold millions of rows. Filtering
+    them by literal campaign ids lets PostgreSQL estimate from its statistics how many rows
+    an agency has: an agency with a hundred recipients among a million is read through the
+    campaign index instead of by walking the whole table newest first.
+    """
+    cached = getattr(request, "_agency_campaign_ids", None)
+    if cached is None:
+        campaigns = Campaign.objects.filter(sub_account__agency__in=agencies_for(request.user))
+        cached = list(campaigns.values_list("pk", flat=True))
+        # Only read-only admins use these ids, so a campaign added later in the same request
+        # cannot be missing from them.
+        request._agency_campaign_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def users_linked_to(request: HttpRequest) -> QuerySet[Any]:
@@ -94,9 +118,13 @@ class AgencyScopedAdmin(_ScopedChoices, admin.ModelAdmin):
     """A ModelAdmin that shows each staff member only the rows of their own agency."""
 
     agency_path: str | None = "sub_account__agency"
+    # The lookup to the row's Campaign, for tables with millions of rows under a campaign;
+    # see campaign_ids_for. agency_path must still be set, for documentation and checks.
+    campaign_path: str | None = None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return scope_to_agencies(super().get_queryset(request), request, self.agency_path)
+        queryset = super().get_queryset(request)
+        return scope_to_agencies(queryset, request, self.agency_path, self.campaign_path)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
         found = super().get_object(request, object_id, from_field)

@@ -35,6 +35,7 @@ def describe_error(channel: str, code: str) -> str:
 @admin.register(DeliveryAttempt)
 class DeliveryAttemptAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
     agency_path = "recipient__campaign__sub_account__agency"
+    campaign_path = "recipient__campaign"
     list_display = [
         "id",
         "recipient",
@@ -77,6 +78,7 @@ class ProviderEventAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
     # Events that name no attempt (template status changes, unmatched statuses) have no
     # agency yet, so only superusers see them.
     agency_path = "attempt__recipient__campaign__sub_account__agency"
+    campaign_path = "attempt__recipient__campaign"
     list_display = ["id", "provider", "kind", "attempt", "received_at", "processed_at", "error"]
     list_filter = ["provider"]
     list_select_related = ["attempt"]

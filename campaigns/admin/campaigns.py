@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 def _recipient_count(condition: Q | None = None) -> Coalesce:
     # A correlated subquery per campaign row: the database counts recipients only for the
     # campaigns on the page shown, through the (campaign, status) index.
+    # NOTE: the cost still grows with the recipients of the campaigns shown: about 0.6 s for
+    # 10 campaigns of 50,000 recipients each (PostgreSQL 15 with jit off, on a development
+    # machine). Counters stored on Campaign by the send path would make it constant.
     recipients = Recipient.objects.filter(campaign=OuterRef("pk"))
     if condition is not None:
         recipients = recipients.filter(condition)
@@ -129,6 +132,7 @@ class DecisionInline(ScopedTabularInline):
 @admin.register(Recipient)
 class RecipientAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
     agency_path = "campaign__sub_account__agency"
+    campaign_path = "campaign"
     list_display = [
         "phone",
         "campaign",

@@ -10,10 +10,14 @@ Use it on every ModelAdmin whose model belongs to an agency::
     class PolicyOverrideAdmin(AgencyScopedAdmin):
         agency_path = "sub_account__agency"
 
-and ``ScopedInline`` (or ``ScopedTabularInline`` / ``ScopedStackedInline``) for inlines.
-``agency_path`` is the ORM lookup that reaches an Agency; the Agency admin itself uses
-"pk". A model with no agency (a global row) sets ``agency_path = None``: only superusers
-see it.
+and ``ScopedTabularInline`` / ``ScopedStackedInline`` for inlines, which must set their
+own ``agency_path`` (an inline without one shows staff nothing). ``agency_path`` is the
+ORM lookup that reaches an Agency; the Agency admin itself uses "pk". A model with no
+agency (a global row) sets ``agency_path = None``, so only superusers see it. Tables
+with millions of rows under a campaign also set ``campaign_path`` (see campaign_ids_for).
+
+Add the model to SCOPED_MODELS in tests/test_admin_scoping.py and a row of it to
+tests/admin_world.py; a test fails until every registered model is covered.
 
 What the mixin scopes, all through campaigns.access.agencies_for (superusers see all):
 
@@ -22,7 +26,7 @@ What the mixin scopes, all through campaigns.access.agencies_for (superusers see
 - change, delete and history pages, which return 404 for a row outside the agencies,
   the same response as for a row that does not exist, so ids leak nothing;
 - foreign-key and many-to-many choices in forms and inlines, through the admin
-  registered for the related model; users are limited to people already linked to the
+  registered for the related model. User choices list only people already linked to the
   staff member's agencies;
 - related list filters, which list only values present in the scoped rows.
 """
@@ -58,10 +62,10 @@ def scope_to_agencies(
 def campaign_ids_for(request: HttpRequest) -> list[int]:
     """Return the ids of the campaigns of the requester's agencies, once per request.
 
-    Tables under a campaign (recipients, attempts, events) hold millions of rows. Filtering
-    them by literal campaign ids lets PostgreSQL estimate from its statistics how many rows
-    an agency has: an agency with a hundred recipients among a million is read through the
-    campaign index instead of by walking the whole table newest first.
+    Tables under a campaign (recipients, attempts, events) hold millions of rows. With
+    literal campaign ids PostgreSQL estimates from its statistics how many rows an agency
+    has. So an agency with a hundred recipients among a million is read through the
+    campaign index, not by walking the whole table newest first.
     """
     cached = getattr(request, "_agency_campaign_ids", None)
     if cached is None:

@@ -1,29 +1,113 @@
-from django.contrib import admin
+"""Admin for delivery attempts and provider events: read-only records of what providers did."""
 
-from .models import DeliveryAttempt, ProviderEvent
+import logging
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from campaigns.admin.phone_search import phone_filter
+from campaigns.admin.read_only import ReadOnlyAdminMixin
+from campaigns.admin_paging import CappedCountPaginator
+from campaigns.admin_scoping import AgencyScopedAdmin
+
+from . import events
+from .models import DeliveryAttempt, Provider, ProviderEvent
+from .policy import SMS_RULES, WHATSAPP_RULES
+
+logger = logging.getLogger(__name__)
+
+# Replaying runs inside the request. The limit is an estimate meant to keep one click well
+# under a web worker's timeout; it has not been measured.
+MAX_REPLAY = 200
+
+
+def describe_error(channel: str, code: str) -> str:
+    """Return the policy table's words for a provider error code, or "" when there is none."""
+    if not code:
+        return ""
+    rule = (WHATSAPP_RULES if channel == "whatsapp" else SMS_RULES).get(code)
+    if rule is None:
+        return "code not in Switchback's table"
+    return f"{rule.description} ({rule.action})"
 
 
 @admin.register(DeliveryAttempt)
-class DeliveryAttemptAdmin(admin.ModelAdmin):
+class DeliveryAttemptAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
+    agency_path = "recipient__campaign__sub_account__agency"
+    campaign_path = "recipient__campaign"
     list_display = [
         "id",
         "recipient",
+        "campaign",
         "channel",
         "status",
         "error_code",
-        "error_title",
+        "error_in_words",
         "provider_message_id",
         "tries",
         "created_at",
     ]
     list_filter = ["channel", "status"]
-    list_select_related = ["recipient"]
-    search_fields = ["provider_message_id", "recipient__phone"]
-    raw_id_fields = ["recipient"]
+    list_select_related = ["recipient__campaign"]
+    search_fields = ["=provider_message_id"]
+    search_help_text = "Recipient phone number in any format, or the exact provider message id."
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    ordering = ["-id"]
+
+    @admin.display(description="campaign")
+    def campaign(self, attempt: DeliveryAttempt) -> str:
+        return attempt.recipient.campaign.name
+
+    @admin.display(description="error")
+    def error_in_words(self, attempt: DeliveryAttempt) -> str:
+        return describe_error(attempt.channel, attempt.error_code)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[DeliveryAttempt], search_term: str
+    ) -> tuple[QuerySet[DeliveryAttempt], bool]:
+        by_phone = phone_filter(search_term, "recipient__phone")
+        if by_phone is not None:
+            return queryset.filter(by_phone), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(ProviderEvent)
-class ProviderEventAdmin(admin.ModelAdmin):
-    list_display = ["id", "provider", "kind", "received_at", "processed_at", "error"]
-    list_filter = ["provider", "kind"]
-    raw_id_fields = ["attempt"]
+class ProviderEventAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
+    # Events that name no attempt (template status changes, unmatched statuses) have no
+    # agency yet, so only superusers see them.
+    agency_path = "attempt__recipient__campaign__sub_account__agency"
+    campaign_path = "attempt__recipient__campaign"
+    list_display = ["id", "provider", "kind", "attempt", "received_at", "processed_at", "error"]
+    list_filter = ["provider"]
+    list_select_related = ["attempt"]
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    actions = ["replay"]
+
+    @admin.action(description="Replay the selected events")
+    def replay(self, request: HttpRequest, queryset: QuerySet[ProviderEvent]) -> None:
+        chosen = list(queryset.values_list("pk", "provider")[: MAX_REPLAY + 1])
+        if len(chosen) > MAX_REPLAY:
+            self.message_user(
+                request,
+                f"Select at most {MAX_REPLAY} events to replay at once; nothing was replayed.",
+                messages.ERROR,
+            )
+            return
+        for pk, provider in chosen:
+            if provider == Provider.TWILIO:
+                events.process_twilio_event(pk)
+            else:
+                events.process_meta_event(pk)
+            logger.info("provider event %s replayed by user %s", pk, request.user.pk)
+        with_problems = ProviderEvent.objects.filter(
+            pk__in=[pk for pk, _ in chosen], error__gt=""
+        ).count()
+        level = messages.WARNING if with_problems else messages.SUCCESS
+        self.message_user(
+            request,
+            f"{len(chosen)} events replayed; {with_problems} left problems in their error column.",
+            level,
+        )

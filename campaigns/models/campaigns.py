@@ -115,6 +115,8 @@ class Recipient(models.Model):
             models.Index(fields=["campaign", "status"]),
             # Reports check whether a finished campaign changed since its figures were stored.
             models.Index(fields=["campaign", "updated_at"]),
+            # Admin and support look recipients up by phone number across campaigns.
+            models.Index(fields=["phone"], name="recipient_phone"),
         ]
 
     def __str__(self) -> str:

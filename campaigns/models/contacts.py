@@ -40,6 +40,8 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["sub_account", "phone"], name="unique_contact_phone"),
         ]
+        # The unique constraint leads with sub_account; admin search by number spans them.
+        indexes = [models.Index(fields=["phone"], name="contact_phone")]
 
     def __str__(self) -> str:
         return self.phone

@@ -42,13 +42,17 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["id"]
-        # Reports check whether a finished campaign changed since its figures were stored.
-        indexes = [models.Index(fields=["updated_at"])]
         constraints = [
             # At most one message per channel per recipient, whatever the workers do.
             models.UniqueConstraint(
                 fields=["recipient", "channel"], name="one_attempt_per_channel"
             ),
+        ]
+        indexes = [
+            # Reports check whether a finished campaign changed since its figures were stored.
+            models.Index(fields=["updated_at"]),
+            # The admin lists attempts newest first, usually filtered by status ("failed").
+            models.Index(fields=["status", "-id"], name="attempt_status_newest"),
         ]
 
     def __str__(self) -> str:

@@ -26,6 +26,8 @@ class ProviderEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        # The admin lists events newest first; without it every page sorts the whole table.
+        indexes = [models.Index(fields=["-received_at"], name="event_newest")]
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} {self.kind or 'event'} {self.pk}"

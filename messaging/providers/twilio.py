@@ -5,6 +5,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from . import http
 from .errors import ProviderError, ProviderUnreachable, SendResult
@@ -12,6 +13,9 @@ from .errors import ProviderError, ProviderUnreachable, SendResult
 logger = logging.getLogger(__name__)
 
 
+# Django's error reports (the 500 email to ADMINS) list every frame's variables;
+# this hides them here and in the requests frames below, which hold the token.
+@sensitive_variables()
 def send_sms(
     *, account_sid: str, auth_token: str, from_number: str, to: str, body: str, status_callback: str
 ) -> SendResult:
@@ -36,6 +40,23 @@ def send_sms(
         answer.get("status", "queued"),
         int(segments) if segments and str(segments).isdigit() else None,
     )
+
+
+@sensitive_variables()
+def fetch_account(*, account_sid: str, auth_token: str) -> dict[str, Any]:
+    """Fetch the Twilio account, which proves the SID and auth token work together."""
+    url = f"{settings.TWILIO_API_BASE_URL}/2010-04-01/Accounts/{account_sid}.json"
+    try:
+        response = http.session().get(url, auth=(account_sid, auth_token), timeout=http.timeout())
+    except requests.RequestException as exc:
+        raise ProviderUnreachable(f"Twilio did not answer: {exc}") from exc
+
+    answer = _json(response)
+    if response.status_code != 200:
+        code = str(answer.get("code", f"http_{response.status_code}"))
+        title = answer.get("message", "no error message")
+        raise ProviderError(code, title, answer.get("more_info", ""), response.status_code)
+    return answer
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

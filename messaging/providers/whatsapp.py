@@ -5,6 +5,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from . import http
 from .errors import ProviderError, ProviderUnreachable, SendResult
@@ -31,6 +32,9 @@ def template_payload(
     }
 
 
+# Django's error reports (the 500 email to ADMINS) list every frame's variables;
+# this hides them here and in the requests frames below, which hold the token.
+@sensitive_variables()
 def send_template(
     *,
     phone_number_id: str,
@@ -63,6 +67,7 @@ def send_template(
     return SendResult(wamid, messages[0].get("message_status", "accepted"))
 
 
+@sensitive_variables()
 def list_templates(*, business_account_id: str, access_token: str) -> list[dict[str, Any]]:
     url = f"{settings.WHATSAPP_API_BASE_URL}/{business_account_id}/message_templates"
     try:

@@ -71,6 +71,11 @@ URL_MAP = Map(
             endpoint="twilio_send",
             methods=["POST"],
         ),
+        Rule(
+            "/2010-04-01/Accounts/<account_sid>.json",
+            endpoint="twilio_account",
+            methods=["GET"],
+        ),
         Rule("/_sandbox/health", endpoint="health", methods=["GET"]),
         Rule("/_sandbox/config", endpoint="config", methods=["GET", "PUT", "DELETE"]),
         Rule("/_sandbox/messages", endpoint="messages", methods=["GET", "DELETE"]),
@@ -122,6 +127,9 @@ class SandboxApp:
         if endpoint == "whatsapp_templates":
             self.add_latency()
             return whatsapp.handle_list_templates(self.sandbox, request)
+        if endpoint == "twilio_account":
+            self.add_latency()
+            return twilio.handle_fetch_account(self.sandbox, request, **arguments)
         return CONTROL_HANDLERS[endpoint](self.sandbox, request, **arguments)
 
     def add_latency(self) -> None:

@@ -155,6 +155,21 @@ def handle_send(sandbox: Sandbox, request: Request, account_sid: str) -> Respons
     return Response(json.dumps(message), status=201, mimetype="application/json")
 
 
+def handle_fetch_account(sandbox: Sandbox, request: Request, account_sid: str) -> Response:
+    """Handle GET /2010-04-01/Accounts/{AccountSid}.json: any non-empty token is accepted."""
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or auth.username != account_sid or not auth.password:
+        return error_response(20003, 401)
+    account = {
+        "sid": account_sid,
+        "friendly_name": f"Sandbox account {account_sid[-6:]}",
+        "status": "active",
+        "type": "Full",
+        "uri": f"/{API_VERSION}/Accounts/{account_sid}.json",
+    }
+    return Response(json.dumps(account), status=200, mimetype="application/json")
+
+
 def build_message(account_sid: str, fields: dict[str, str]) -> dict[str, Any]:
     sid = new_sid()
     now = formatdate(usegmt=True).replace("GMT", "+0000")

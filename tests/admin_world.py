@@ -1,0 +1,70 @@
+"""Two agencies with one row of every admin-registered model each, and their staff."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, User
+from django.db.models import Model
+
+from campaigns import roles
+from campaigns.models import Agency, Campaign, Contact, Decision, Recipient, SubAccount, Template
+from messaging.models import Channel, DeliveryAttempt, Provider, ProviderEvent
+from tests.factories import (
+    AgencyFactory,
+    CampaignFactory,
+    ContactFactory,
+    RecipientFactory,
+    SubAccountFactory,
+    TemplateFactory,
+)
+
+
+@dataclass
+class AgencyWorld:
+    agency: Agency
+    sub_account: SubAccount
+    contact: Contact
+    template: Template
+    campaign: Campaign
+    recipient: Recipient
+    decision: Decision
+    attempt: DeliveryAttempt
+    event: ProviderEvent
+    staff: User
+
+    def row(self, model: type[Model]) -> Model:
+        """Return this agency's row of the given model."""
+        for value in vars(self).values():
+            if type(value) is model:
+                return value
+        raise KeyError(f"no {model.__name__} in the world of {self.agency.name}")
+
+
+def build_world(prefix: str) -> AgencyWorld:
+    """Build an agency whose every name starts with prefix, so pages can be searched for it."""
+    agency = AgencyFactory.create(name=f"{prefix} Agency")
+    sub_account = SubAccountFactory.create(agency=agency, name=f"{prefix} Client")
+    contact = ContactFactory.create(sub_account=sub_account, first_name=f"{prefix}contact")
+    template = TemplateFactory.create(sub_account=sub_account, name=f"{prefix.lower()}_offer")
+    campaign = CampaignFactory.create(
+        sub_account=sub_account, template=template, name=f"{prefix} Sale"
+    )
+    recipient = RecipientFactory.create(campaign=campaign, contact=contact, reason="131026")
+    decision = Decision.objects.create(
+        recipient=recipient, event=f"{prefix} event", code="131026", action="fell back"
+    )
+    attempt = DeliveryAttempt.objects.create(
+        recipient=recipient,
+        channel=Channel.WHATSAPP,
+        status="failed",
+        error_code="131026",
+        provider_message_id=f"wamid.{prefix}",
+    )
+    event = ProviderEvent.objects.create(
+        provider=Provider.TWILIO, kind="status:failed", attempt=attempt, body=f"From={prefix}"
+    )
+    staff = User.objects.create_user(f"{prefix.lower()}-staff", is_staff=True)
+    staff.groups.add(Group.objects.get(name=roles.AGENCY_STAFF))
+    agency.staff.add(staff)
+    return AgencyWorld(
+        agency, sub_account, contact, template, campaign, recipient, decision, attempt, event, staff
+    )

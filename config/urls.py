@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),
     path("webhooks/", include("messaging.urls")),
+    path("api/", include("campaigns.api.urls")),
 ]

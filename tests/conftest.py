@@ -30,6 +30,20 @@ def empty_queue() -> Iterator[None]:
     queue.empty()
 
 
+class BurstWorker(SimpleWorker):
+    """A burst worker without the command pub/sub thread.
+
+    rq starts that thread with a 60 s poll; when the thread polls before the subscription
+    is confirmed, stopping it waits the full minute. A burst worker takes no commands.
+    """
+
+    def subscribe(self) -> None:
+        pass
+
+    def unsubscribe(self) -> None:
+        pass
+
+
 def work(max_seconds: float = 0) -> int:
     """Run every queued job in this process with a burst SimpleWorker; return how many ran.
 
@@ -42,7 +56,7 @@ def work(max_seconds: float = 0) -> int:
     deadline = time.monotonic() + max_seconds
     while True:
         _enqueue_due(queue, scheduled)
-        worker = SimpleWorker([queue], connection=queue.connection)
+        worker = BurstWorker([queue], connection=queue.connection)
         worker.work(burst=True, logging_level="WARNING")
         ran += worker.successful_job_count + worker.failed_job_count
         if time.monotonic() >= deadline or (not len(queue) and not scheduled.count):

@@ -82,7 +82,7 @@ class ApiKeyAdmin(SubAccountScoped):
 
 class DeliveryInline(admin.TabularInline):
     model = WebhookDelivery
-    fields = [
+    DELIVERY_FIELDS = (
         "event",
         "event_id",
         "status",
@@ -90,8 +90,9 @@ class DeliveryInline(admin.TabularInline):
         "response_status",
         "last_error",
         "created_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = DELIVERY_FIELDS
+    readonly_fields = DELIVERY_FIELDS
     extra = 0
     max_num = 0
     show_change_link = True
@@ -101,6 +102,7 @@ class DeliveryInline(admin.TabularInline):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(SubAccountScoped):
     list_display = ["url", "sub_account", "active", "created_at"]
+    inlines = [DeliveryInline]
     list_filter = ["active"]
     readonly_fields = ["secret", "created_at"]
 

@@ -3,7 +3,7 @@ the schema class and the sub-account of the key."""
 
 from typing import Any
 
-from rest_framework import permissions
+from rest_framework import permissions, viewsets
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
@@ -27,13 +27,15 @@ class Cursor(CursorPagination):
     max_page_size = 1000
 
 
-class ApiMixin:
+class ApiViewSet(viewsets.GenericViewSet):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyThrottle]
     pagination_class = Cursor
+    # Any path segment reaches the view, so a malformed id gets the JSON 404 of the API
+    # rather than the HTML 404 of the URL resolver.
+    lookup_value_regex = "[^/]+"
     schema = ApiSchema()
-    request: Request
 
     def get_exception_handler(self):
         return errors.handle
@@ -49,7 +51,7 @@ class ApiMixin:
         return self.request.auth.sub_account
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()  # type: ignore[misc]
+        context = dict(super().get_serializer_context())
         if isinstance(getattr(self.request, "auth", None), ApiKey):
             context["sub_account"] = self.sub_account
         return context

@@ -5,7 +5,7 @@ import logging
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +21,7 @@ from campaigns.models import (
 )
 from messaging.models import DeliveryAttempt
 
-from .base import ApiMixin
+from .base import ApiViewSet
 from .errors import Conflict
 from .idempotency import idempotent
 from .schema import IDEMPOTENCY_KEY
@@ -39,11 +39,10 @@ RECIPIENT_FILTERS = [
 
 
 class CampaignViewSet(
-    ApiMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    ApiViewSet,
 ):
     serializer_class = CampaignSerializer
 

@@ -5,7 +5,7 @@ import logging
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -16,7 +16,7 @@ from campaigns.models import Contact, ContactImport
 from messaging.queue import enqueue
 
 from . import jobs
-from .base import ApiMixin
+from .base import ApiViewSet
 from .idempotency import idempotent
 from .schema import IDEMPOTENCY_KEY
 from .serializers import (
@@ -35,12 +35,11 @@ MAX_BULK = 1000
 
 
 class ContactViewSet(
-    ApiMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ApiViewSet,
 ):
     serializer_class = ContactSerializer
 
@@ -151,11 +150,10 @@ class ContactViewSet(
 
 
 class ContactImportViewSet(
-    ApiMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.ListModelMixin,
-    viewsets.GenericViewSet,
+    ApiViewSet,
 ):
     """CSV imports run as jobs; poll an import until its status is done or failed."""
 

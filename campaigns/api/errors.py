@@ -25,11 +25,15 @@ class Conflict(exceptions.APIException):
 
 
 class ErrorBody(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
+    # Declared in get_fields: a class attribute named "fields" would hide Serializer.fields.
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "code": serializers.CharField(),
+            "message": serializers.CharField(),
+            "fields": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()), required=False
+            ),
+        }
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from campaigns.models import IdempotencyRecord
+from campaigns.models import ApiKey, IdempotencyRecord
 
 from .errors import Conflict
 
@@ -41,17 +41,19 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
                 {HEADER: [f"is {len(key)} characters long; use at most {MAX_KEY_LENGTH}."]}
             )
         request_digest = _digest(request)
+        api_key = request.auth
+        assert isinstance(api_key, ApiKey)
         with transaction.atomic():
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(
-                        api_key=request.auth,
+                        api_key=api_key,
                         key=key,
                         request_digest=request_digest,
                         status_code=0,
                     )
             except IntegrityError:
-                stored = IdempotencyRecord.objects.get(api_key=request.auth, key=key)
+                stored = IdempotencyRecord.objects.get(api_key=api_key, key=key)
                 return _replay(stored, request_digest)
             response = handler(view, request, *args, **kwargs)
             record.status_code = response.status_code

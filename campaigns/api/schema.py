@@ -20,7 +20,15 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The object's id.")
+
+
 class ApiSchema(AutoSchema):
+    def get_override_parameters(self):
+        # The URL accepts any segment (see ApiViewSet.lookup_value_regex); ids are integers.
+        extra = [ID] if "{id}" in self.path else []
+        return [*extra, *super().get_override_parameters()]
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = ALWAYS + (WRITES if self.method in ("POST", "PUT", "PATCH") else ("400",))

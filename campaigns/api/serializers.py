@@ -91,7 +91,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class BulkContactsSerializer(serializers.Serializer):
-    contacts = ContactSerializer(
+    contacts = ContactSerializer(  # type: ignore[call-arg]
         many=True, allow_empty=False, max_length=1000, help_text="Matched by phone number."
     )
 
@@ -105,7 +105,9 @@ class BulkResultSerializer(serializers.Serializer):
 class OptOutSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=CHANNELS)
     opted_out = serializers.BooleanField()
-    source = serializers.CharField(max_length=64, required=False, default="api")
+    source = serializers.CharField(  # type: ignore[assignment]
+        max_length=64, required=False, default="api"
+    )
 
 
 class ContactImportSerializer(serializers.ModelSerializer):
@@ -214,7 +216,8 @@ class CampaignSerializer(serializers.ModelSerializer):
         if "sub_account" in self.context:
             field = self.fields["template"]
             assert isinstance(field, serializers.PrimaryKeyRelatedField)
-            field.queryset = Template.objects.filter(sub_account=_sub_account(self))
+            templates = Template.objects.filter(sub_account=_sub_account(self))
+            field.queryset = templates  # type: ignore[misc,arg-type]
 
     @extend_schema_field(
         serializers.DictField(

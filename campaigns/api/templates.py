@@ -4,7 +4,7 @@ import logging
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from campaigns.models import Template
 from campaigns.template_sync import sync_templates
 from messaging.providers.errors import ProviderError, ProviderUnreachable
 
-from .base import ApiMixin
+from .base import ApiViewSet
 from .serializers import SyncResultSerializer, TemplateSerializer
 
 logger = logging.getLogger(__name__)
@@ -24,9 +24,7 @@ class ProviderFailed(exceptions.APIException):
     default_code = "provider_error"
 
 
-class TemplateViewSet(
-    ApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = TemplateSerializer
 
     def get_queryset(self) -> QuerySet[Template]:

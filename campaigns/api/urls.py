@@ -1,4 +1,5 @@
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -17,8 +18,16 @@ router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-e
 
 app_name = "api"
 
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Unknown API paths answer in the API's error shape, not with Django's HTML page."""
+    message = f"No API operation at {request.path}; see /api/docs/."
+    return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
+
+
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^.*$", not_found),
 ]

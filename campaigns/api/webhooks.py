@@ -1,16 +1,17 @@
 """Outbound webhook endpoints of the sub-account."""
 
 import logging
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from messaging.models import WebhookEndpoint
 
-from .base import ApiMixin
+from .base import ApiViewSet
 from .idempotency import idempotent
 from .schema import IDEMPOTENCY_KEY
 from .serializers import WebhookEndpointSerializer
@@ -19,12 +20,11 @@ logger = logging.getLogger(__name__)
 
 
 class WebhookEndpointViewSet(
-    ApiMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ApiViewSet,
 ):
     """Where events are sent. The signing secret is in the response to the create only."""
 
@@ -40,7 +40,10 @@ class WebhookEndpointViewSet(
     def create(self, request: Request, *args, **kwargs) -> Response:
         return super().create(request, *args, **kwargs)
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        # The secret is in the response to the create only.
+        return {**super().get_serializer_context(), "show_secret": self.action == "create"}
+
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.context["show_secret"] = True
         endpoint = serializer.save(sub_account=self.sub_account)
         logger.info("API key %s added webhook endpoint %s", self.request.auth.pk, endpoint.pk)

@@ -6,7 +6,7 @@ import json
 import pytest
 import requests
 
-from campaigns.models import ApiKey
+from campaigns.models import ApiKey, SubAccount
 from tests.api.receiver import receiver
 from tests.conftest import wait_until
 from tests.factories import SubAccountFactory
@@ -25,7 +25,7 @@ CSV = (
 
 def test_campaign_through_api(live_server, sandbox):
     sandbox.configure(unreachable_percent=0, whatsapp_fail_codes={GB_MOBILE_UNREACHABLE: 131026})
-    _, key = ApiKey.issue(SubAccountFactory(), "e2e")
+    _, key = ApiKey.issue(SubAccount.objects.get(pk=SubAccountFactory().pk), "e2e")
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {key}"
     api = f"{live_server.url}/api/v1"

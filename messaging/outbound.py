@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Switchback-Signature"
 TIMESTAMP_HEADER = "X-Switchback-Timestamp"
 TIMEOUT_SECONDS = 10
-# The longest wait between two tries, so the last retries still come within a day.
+# Maximum wait between two tries. The defaults (6 tries, doubling from 30 s) give up after
+# about 16 minutes; the cap matters only when OUTBOUND_WEBHOOK_TRIES is raised.
 MAX_BACKOFF_SECONDS = 6 * 3600
 
 

@@ -65,5 +65,5 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return KeyHolder(key), key
 
     def authenticate_header(self, request: Request) -> str:
-        # A WWW-Authenticate header makes DRF answer 401 rather than 403.
+        # With a WWW-Authenticate header DRF returns 401 rather than 403.
         return 'Bearer realm="api"'

@@ -1,4 +1,4 @@
-"""What every API view shares: key authentication, per-key throttling, the error shape,
+"""Base class of every API view: key authentication, per-key throttling, the error shape,
 the schema class and the sub-account of the key."""
 
 from typing import Any

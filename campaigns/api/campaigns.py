@@ -100,7 +100,7 @@ class CampaignViewSet(
     @extend_schema(parameters=RECIPIENT_FILTERS, responses={200: RecipientSerializer(many=True)})
     @action(detail=True, methods=["get"], serializer_class=RecipientSerializer)
     def recipients(self, request: Request, pk: str) -> Response:
-        """The delivery log: each recipient with its WhatsApp and SMS attempts."""
+        """List the delivery log: each recipient with its WhatsApp and SMS attempts."""
         campaign = self.get_object()
         found = Recipient.objects.filter(campaign=campaign).prefetch_related(
             Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("id"))

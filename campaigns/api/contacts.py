@@ -29,7 +29,7 @@ from .serializers import (
 
 logger = logging.getLogger(__name__)
 
-# Uploads above this size are refused; the import job reads the whole file into memory.
+# Uploads above this size are rejected, because the import job reads the whole file into memory.
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_BULK = 1000
 

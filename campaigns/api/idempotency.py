@@ -1,9 +1,10 @@
 """Idempotency-Key for creating POSTs.
 
-The record is inserted in the same transaction as the rows the request creates. A
-concurrent request with the same key blocks on the unique index until the first one
-commits, then finds the stored response and replays it; if the first one fails, both the
-record and its rows roll back and the key can be used again.
+The record is inserted in the same transaction as the rows the request creates. On
+PostgreSQL a concurrent request with the same key waits on the unique index until the
+first one commits, then finds the stored response and replays it (SQLite runs one writer
+at a time, with the same result). If the first request fails, its record and its rows
+roll back together and the key can be used again.
 """
 
 import functools

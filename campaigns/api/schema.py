@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from .errors import ErrorSerializer
 
-# Every operation can answer these; 400 and 409 only where a body or a state is involved.
+# Every operation can return these. 409 is added only to writes, which can meet a state conflict.
 ALWAYS = ("401", "404", "429")
 WRITES = ("400", "409")
 

@@ -48,5 +48,8 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             synced = sync_templates(self.sub_account)
         except (ProviderError, ProviderUnreachable) as error:
             logger.warning("template sync of sub-account %s failed: %s", self.sub_account.pk, error)
-            raise ProviderFailed(f"WhatsApp refused the template list: {error}") from None
+            raise ProviderFailed(
+                f"WhatsApp template list request failed: {error}. Check the sub-account's"
+                " WhatsApp settings in admin and try again."
+            ) from None
         return Response({"synced": synced})

@@ -20,7 +20,7 @@ app_name = "api"
 
 
 def not_found(request: HttpRequest) -> JsonResponse:
-    """Unknown API paths answer in the API's error shape, not with Django's HTML page."""
+    """Return 404 in the API's error shape for unknown API paths, not Django's HTML page."""
     message = f"No API operation at {request.path}; see /api/docs/."
     return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
 

@@ -26,7 +26,7 @@ class WebhookEndpointViewSet(
     mixins.DestroyModelMixin,
     ApiViewSet,
 ):
-    """Where events are sent. The signing secret is in the response to the create only."""
+    """Endpoints that receive events. The signing secret is in the response to the create only."""
 
     serializer_class = WebhookEndpointSerializer
 

@@ -22,7 +22,7 @@ class WebhookEndpoint(models.Model):
         SubAccount, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField("URL", max_length=500)
-    # Signs each body (HMAC-SHA256); the receiver holds the same secret.
+    # Key of the HMAC-SHA256 signature of each body. The receiver stores the same secret.
     secret = models.CharField(max_length=100, default=new_secret)
     # Empty means every event.
     events = models.JSONField(default=list, blank=True)

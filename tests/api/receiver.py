@@ -17,7 +17,7 @@ class Received:
 class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
-    # Status codes to answer, in order; 200 once they run out.
+    # Status codes to return, in order. After the last one the receiver returns 200.
     statuses: list[int] = field(default_factory=list)
 
 

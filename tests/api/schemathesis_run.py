@@ -33,7 +33,7 @@ CHECKS = ",".join(
 SEED = """
 from campaigns.models import ApiKey, Contact
 from tests.factories import CampaignFactory, ContactFactory, SubAccountFactory, TemplateFactory
-# No WhatsApp account, so a template sync answers 400 instead of calling a provider.
+# No WhatsApp account, so a template sync returns 400 instead of calling a provider.
 sub_account = SubAccountFactory(whatsapp_access_token="")
 CampaignFactory(sub_account=sub_account, template=TemplateFactory(sub_account=sub_account))
 for phone in ("+447400123456", "+447400123457"):
@@ -66,9 +66,9 @@ def main(extra: list[str]) -> int:
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=f"sqlite:///{WORK_DIR / 'db.sqlite3'}",
-        # Requests queue jobs; a Redis database of their own keeps them out of the others.
+        # Requests queue jobs, and a Redis database of their own keeps them out of the others.
         REDIS_URL=env.get("SCHEMATHESIS_REDIS_URL", f"unix://{ROOT}/var/redis/redis.sock?db=3"),
-        # Nothing should call a provider; if something did, it would reach a closed port.
+        # Nothing should call a provider. If something did, it would reach a closed port.
         SANDBOX_URL="http://127.0.0.1:9",
         API_THROTTLE_RATE="1000000/minute",
     )

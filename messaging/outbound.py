@@ -62,7 +62,11 @@ def emit(sub_account_id: int, event: str, payload: dict[str, Any]) -> int:
 
 
 def recipient_final(recipient_id: int) -> None:
-    """Hook of campaigns.transitions.advance: a recipient reached a final status."""
+    """Send recipient.final for a recipient that reached a final status (hook of
+    campaigns.transitions.advance)."""
+    # NOTE: recipients created final at launch (skipped) and those ended in bulk by a
+    # cancel do not pass through advance(), so they get no recipient.final event. Their
+    # counts are in the report of campaign.completed.
     recipient = (
         Recipient.objects.select_related("campaign")
         .prefetch_related("attempts")
@@ -99,7 +103,8 @@ def recipient_final(recipient_id: int) -> None:
 
 
 def campaign_completed(campaign_id: int) -> None:
-    """Hook of campaigns.transitions.finish_campaign_if_done."""
+    """Send campaign.completed with the campaign's report (hook of
+    campaigns.transitions.finish_campaign_if_done)."""
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         return

@@ -14,6 +14,7 @@ from campaigns import controls
 from campaigns.launch import LaunchError, start_launch
 from campaigns.models import (
     FINAL_STATUSES,
+    ApiKey,
     Campaign,
     Recipient,
     RecipientStatus,
@@ -62,7 +63,10 @@ class CampaignViewSet(
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        campaign = serializer.save(sub_account=self.sub_account)
+        assert isinstance(self.request.auth, ApiKey)
+        campaign = serializer.save(
+            sub_account=self.sub_account, created_by=self.request.auth.created_by
+        )
         logger.info("API key %s created campaign %s", self.request.auth.pk, campaign.pk)
 
     def _control(self, request: Request, act) -> Response:

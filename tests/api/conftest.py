@@ -3,8 +3,15 @@
 import pytest
 from rest_framework.test import APIClient
 
+from campaigns.api.throttling import request_history
 from campaigns.models import ApiKey
 from tests.factories import SubAccountFactory
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle() -> None:
+    # Key ids repeat between tests, and the request history lives in Redis.
+    request_history().clear()
 
 
 @pytest.fixture

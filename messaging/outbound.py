@@ -67,6 +67,12 @@ def recipient_final(recipient_id: int) -> None:
     # NOTE: recipients created final at launch (skipped) and those ended in bulk by a
     # cancel do not pass through advance(), so they get no recipient.final event. Their
     # counts are in the report of campaign.completed.
+    # One query on the hot path when the sub-account has no endpoint, which is the usual case.
+    listening = WebhookEndpoint.objects.filter(
+        sub_account__campaigns__recipients=recipient_id, active=True
+    )
+    if not listening.exists():
+        return
     recipient = (
         Recipient.objects.select_related("campaign")
         .prefetch_related("attempts")
@@ -76,8 +82,6 @@ def recipient_final(recipient_id: int) -> None:
     if recipient is None:
         return
     sub_account_id = recipient.campaign.sub_account_id
-    if not WebhookEndpoint.objects.filter(sub_account_id=sub_account_id, active=True).exists():
-        return
     payload = {
         "campaign": recipient.campaign_id,
         "recipient": recipient.pk,

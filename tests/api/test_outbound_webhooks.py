@@ -8,6 +8,7 @@ import pytest
 
 from campaigns import transitions
 from campaigns.models import CampaignStatus, RecipientStatus
+from messaging import outbound
 from messaging.models import WebhookDelivery, WebhookEndpoint
 from tests.api.receiver import receiver
 from tests.factories import CampaignFactory, RecipientFactory
@@ -100,3 +101,9 @@ def test_endpoint_secret_shown_on_create_only(api):
     created = api.post("/api/v1/webhook-endpoints/", {"url": "http://127.0.0.1:9/"}, format="json")
     listed = api.get(f"/api/v1/webhook-endpoints/{created.json()['id']}/")
     assert (created.json()["secret"].startswith("whsec_"), listed.json()["secret"]) == (True, "")
+
+
+def test_no_endpoint_costs_one_query(sub_account, django_assert_num_queries):
+    recipient = RecipientFactory(campaign=CampaignFactory(sub_account=sub_account))
+    with django_assert_num_queries(1):
+        outbound.recipient_final(recipient.pk)

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,14 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
-        return None
+        # An unexpected error: log it with its traceback and keep the error shape, so
+        # clients parse one format whatever happens.
+        view = context.get("view")
+        view_name = type(view).__name__ if view else "unknown view"
+        logger.error("API error in %s: %r", view_name, exc, exc_info=exc)
+        set_rollback()
+        body = {"code": "server_error", "message": "Internal error; it has been logged."}
+        return Response({"error": body}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):
         body: dict[str, Any] = {

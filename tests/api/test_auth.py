@@ -69,3 +69,14 @@ def test_error_shape_names_fields(api):
 def test_error_shape_has_code(api):
     response = api.post(CONTACTS, {"phone": "12"}, format="json")
     assert response.json()["error"]["code"] == "invalid"
+
+
+def test_unexpected_error_keeps_shape(api, monkeypatch):
+    from campaigns.api.contacts import ContactViewSet
+
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ContactViewSet, "get_queryset", broken)
+    response = api.get(CONTACTS)
+    assert response.json()["error"]["code"] == "server_error"

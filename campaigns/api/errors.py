@@ -53,8 +53,8 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         view_name = type(view).__name__ if view else "unknown view"
         logger.error("API error in %s: %r", view_name, exc, exc_info=exc)
         set_rollback()
-        body = {"code": "server_error", "message": "Internal error; it has been logged."}
-        return Response({"error": body}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        failure = {"code": "server_error", "message": "Internal error; it has been logged."}
+        return Response({"error": failure}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):
         body: dict[str, Any] = {

@@ -24,6 +24,10 @@ def advance(recipient_id: int, from_statuses: Iterable[str], to_status: str, **f
     )
     if changed:
         logger.debug("recipient %s moved to %s", recipient_id, to_status)
+        if to_status in FINAL_STATUSES:
+            from messaging import outbound
+
+            outbound.recipient_final(recipient_id)
     return bool(changed)
 
 
@@ -48,4 +52,7 @@ def finish_campaign_if_done(campaign_id: int) -> bool:
     )
     if changed:
         logger.info("campaign %s completed", campaign_id)
+        from messaging import outbound
+
+        outbound.campaign_completed(campaign_id)
     return bool(changed)

@@ -33,9 +33,11 @@ INSTALLED_APPS = [
     "django_rq",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "campaigns",
     "messaging",
+    "campaigns.api",
     "reports",
 ]
 
@@ -146,7 +148,20 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Switchback API",
     "DESCRIPTION": "Bulk WhatsApp template campaigns with automatic SMS fallback.",
     "VERSION": "1.0.0",
+    # Swagger UI from the installed sidecar package: the docs work offline, without a CDN.
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Tags operations by the path segment after /api/v1 ("contacts", "campaigns").
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+# Requests per API key; DRF's rate syntax ("600/minute").
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
+# Outbound webhooks: tries per event, and the first retry delay (doubled each try).
+OUTBOUND_WEBHOOK_TRIES = env.int("OUTBOUND_WEBHOOK_TRIES", default=6)
+OUTBOUND_WEBHOOK_BACKOFF_SECONDS = env.float("OUTBOUND_WEBHOOK_BACKOFF_SECONDS", default=30.0)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("django-rq/", include((job_dashboard_urls(), "django_rq"))),
     path("webhooks/", include("messaging.urls")),
+    path("api/", include("campaigns.api.urls")),
     path("reports/", include("reports.urls")),
     path("", include("campaigns.urls")),
 ]

@@ -31,10 +31,10 @@ def empty_queue() -> Iterator[None]:
 
 
 class BurstWorker(SimpleWorker):
-    """A SimpleWorker without the pub/sub command listener.
+    """A burst worker without the command pub/sub thread.
 
-    Tests never send worker commands, and a listener thread per burst is what once made a
-    burst wait a minute to stop (redis-py 8 with RQ 3).
+    rq starts that thread with a 60 s poll; when the thread polls before the subscription
+    is confirmed, stopping it waits the full minute. A burst worker takes no commands.
     """
 
     def subscribe(self) -> None:

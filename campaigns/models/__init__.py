@@ -1,4 +1,5 @@
 from .accounts import Agency, SubAccount
+from .api_keys import ApiKey, IdempotencyRecord
 from .campaigns import (
     FINAL_STATUSES,
     Campaign,
@@ -9,15 +10,20 @@ from .campaigns import (
     Route,
 )
 from .contacts import Contact, LineType
+from .imports import ContactImport, ImportStatus
 from .templates import Template, TemplateCategory, TemplateStatus
 
 __all__ = [
     "FINAL_STATUSES",
     "Agency",
+    "ApiKey",
     "Campaign",
     "CampaignStatus",
     "Contact",
+    "ContactImport",
     "Decision",
+    "IdempotencyRecord",
+    "ImportStatus",
     "LineType",
     "Recipient",
     "RecipientStatus",

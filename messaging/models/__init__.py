@@ -1,4 +1,15 @@
 from .attempts import AttemptStatus, Channel, DeliveryAttempt
 from .events import Provider, ProviderEvent
+from .outbound import DeliveryStatus, OutboundEvent, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["AttemptStatus", "Channel", "DeliveryAttempt", "Provider", "ProviderEvent"]
+__all__ = [
+    "AttemptStatus",
+    "Channel",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "OutboundEvent",
+    "Provider",
+    "ProviderEvent",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

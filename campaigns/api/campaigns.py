@@ -1,0 +1,172 @@
+"""Campaigns: create, launch, pause, resume, cancel, retrieve with live counters, the
+delivery log of their recipients and their report."""
+
+import logging
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from campaigns import controls
+from campaigns.launch import LaunchError, start_launch
+from campaigns.models import (
+    FINAL_STATUSES,
+    ApiKey,
+    Campaign,
+    Recipient,
+    RecipientStatus,
+    Route,
+)
+from messaging.models import DeliveryAttempt
+
+from .base import ApiViewSet
+from .errors import Conflict
+from .idempotency import idempotent
+from .schema import IDEMPOTENCY_KEY
+from .serializers import CampaignSerializer, RecipientSerializer, ReportSerializer
+
+logger = logging.getLogger(__name__)
+
+DELIVERED = [RecipientStatus.DELIVERED_WHATSAPP, RecipientStatus.DELIVERED_SMS]
+
+RECIPIENT_FILTERS = [
+    OpenApiParameter("status", str, enum=RecipientStatus.values),
+    OpenApiParameter("reason", str, description="A reason code, e.g. 131026 or sms_opt_out."),
+    OpenApiParameter("country", str, description="ISO 3166 alpha-2, e.g. GB."),
+]
+
+
+class CampaignViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    ApiViewSet,
+):
+    serializer_class = CampaignSerializer
+
+    def get_queryset(self) -> QuerySet[Campaign]:
+        if self.schema_only:
+            return Campaign.objects.none()
+        return Campaign.objects.filter(sub_account=self.sub_account)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["with_counters"] = self.action != "list"
+        return context
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(self.request.auth, ApiKey)
+        campaign = serializer.save(
+            sub_account=self.sub_account, created_by=self.request.auth.created_by
+        )
+        logger.info("API key %s created campaign %s", self.request.auth.pk, campaign.pk)
+
+    def _control(self, request: Request, act) -> Response:
+        campaign = self.get_object()
+        try:
+            act(campaign)
+        except (LaunchError, controls.ControlError) as error:
+            raise Conflict(str(error)) from None
+        campaign.refresh_from_db()
+        logger.info("API key %s: %s campaign %s", request.auth.pk, self.action, campaign.pk)
+        return Response(self.get_serializer(campaign).data)
+
+    @extend_schema(request=None, responses={200: CampaignSerializer})
+    @action(detail=True, methods=["post"])
+    def launch(self, request: Request, pk: str) -> Response:
+        """Materialize the recipients and start sending; only a draft can be launched."""
+        return self._control(request, start_launch)
+
+    @extend_schema(request=None, responses={200: CampaignSerializer})
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: str) -> Response:
+        return self._control(request, controls.pause)
+
+    @extend_schema(request=None, responses={200: CampaignSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str) -> Response:
+        return self._control(request, controls.resume)
+
+    @extend_schema(request=None, responses={200: CampaignSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """End the campaign; recipients not yet sent end as cancelled."""
+        return self._control(request, controls.cancel)
+
+    @extend_schema(parameters=RECIPIENT_FILTERS, responses={200: RecipientSerializer(many=True)})
+    @action(detail=True, methods=["get"], serializer_class=RecipientSerializer)
+    def recipients(self, request: Request, pk: str) -> Response:
+        """List the delivery log: each recipient with its WhatsApp and SMS attempts."""
+        campaign = self.get_object()
+        found = Recipient.objects.filter(campaign=campaign).prefetch_related(
+            Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("id"))
+        )
+        params = request.query_params
+        if status := params.get("status"):
+            if status not in RecipientStatus.values:
+                raise serializers.ValidationError(
+                    {
+                        "status": [
+                            f"'{status}' is not a status; use one of {RecipientStatus.values}."
+                        ]
+                    }
+                )
+            found = found.filter(status=status)
+        if reason := params.get("reason"):
+            # A reason may be a chain such as "131026/landline"; match any link of it.
+            found = found.filter(
+                Q(reason=reason)
+                | Q(reason__startswith=f"{reason}/")
+                | Q(reason__endswith=f"/{reason}")
+                | Q(reason__contains=f"/{reason}/")
+            )
+        if country := params.get("country"):
+            found = found.filter(country=country.upper())
+        page = self.paginate_queryset(found)
+        assert page is not None
+        return self.get_paginated_response(RecipientSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: ReportSerializer})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def report(self, request: Request, pk: str) -> Response:
+        """Counts per final state, fallback triggered and its rate, and reach."""
+        campaign = self.get_object()
+        return Response(report(campaign))
+
+
+def report(campaign: Campaign) -> dict:
+    # TODO: take these figures from reports/figures.py once the reports app provides it,
+    # so the API and the report pages cannot disagree.
+    finals = sorted(FINAL_STATUSES)
+    counts = Recipient.objects.filter(campaign=campaign).aggregate(
+        recipients=Count("id"),
+        whatsapp_first=Count("id", filter=Q(route=Route.WHATSAPP)),
+        fallback_triggered=Count("id", filter=Q(fallback_triggered=True)),
+        reached=Count("id", filter=Q(status__in=DELIVERED)),
+        **{status: Count("id", filter=Q(status=status)) for status in finals},
+    )
+    final = {status: counts[status] for status in finals}
+    total = counts["recipients"]
+    return {
+        "campaign": campaign.pk,
+        "recipients": total,
+        "final": final,
+        "open": total - sum(final.values()),
+        "whatsapp_first": counts["whatsapp_first"],
+        "fallback_triggered": counts["fallback_triggered"],
+        "fallback_rate": (
+            counts["fallback_triggered"] / counts["whatsapp_first"]
+            if counts["whatsapp_first"]
+            else None
+        ),
+        "reached": counts["reached"],
+        "reach": counts["reached"] / total if total else None,
+    }

@@ -1,0 +1,345 @@
+"""Request and response bodies of the API."""
+
+from typing import Any
+
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from campaigns import reasons
+from campaigns.contact_import import InvalidPhoneNumber, normalize_phone
+from campaigns.models import (
+    Campaign,
+    Contact,
+    ContactImport,
+    Recipient,
+    RecipientStatus,
+    SubAccount,
+    Template,
+)
+from messaging.models import DeliveryAttempt, OutboundEvent, WebhookEndpoint
+
+CHANNELS = ("whatsapp", "sms")
+MAX_TAGS = 50
+
+
+def _sub_account(serializer: serializers.Serializer) -> SubAccount:
+    return serializer.context["sub_account"]
+
+
+# Contacts
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=MAX_TAGS, required=False
+    )
+    whatsapp_opt_out_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    sms_opt_out_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "phone",
+            "first_name",
+            "last_name",
+            "email",
+            "country",
+            "tags",
+            "whatsapp_opt_out_at",
+            "sms_opt_out_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # The phone is checked against the sub-account in validate(), not by DRF's
+        # validator, which cannot name the sub-account.
+        validators: list[Any] = []
+
+    def validate_country(self, value: str) -> str:
+        value = value.strip().upper()
+        if value and (len(value) != 2 or not value.isalpha()):
+            raise serializers.ValidationError(
+                f"'{value}' is not an ISO 3166 alpha-2 code; use two letters such as GB or US."
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "phone" in attrs:
+            country = attrs.get("country") or (self.instance.country if self.instance else "")
+            try:
+                phone = normalize_phone(attrs["phone"], country or None)
+            except InvalidPhoneNumber as error:
+                raise serializers.ValidationError({"phone": [str(error)]}) from None
+            attrs["phone"] = phone.e164
+            attrs["country"] = phone.country
+            taken = Contact.objects.filter(sub_account=_sub_account(self), phone=phone.e164)
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            existing = taken.first()
+            if existing is not None and not self.context.get("upsert"):
+                raise serializers.ValidationError(
+                    {
+                        "phone": [
+                            f"{phone.e164} is already contact {existing.pk}; update that "
+                            "contact or use POST /api/v1/contacts/bulk/."
+                        ]
+                    }
+                )
+        return attrs
+
+
+class BulkContactsSerializer(serializers.Serializer):
+    contacts = ContactSerializer(  # type: ignore[call-arg]
+        many=True, allow_empty=False, max_length=1000, help_text="Matched by phone number."
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    contacts = ContactSerializer(many=True)
+
+
+class OptOutSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=CHANNELS)
+    opted_out = serializers.BooleanField()
+    source = serializers.CharField(  # type: ignore[assignment]
+        max_length=64, required=False, default="api"
+    )
+
+
+class ContactImportSerializer(serializers.ModelSerializer):
+    file = serializers.FileField(write_only=True, help_text="CSV with a header row.")
+    default_region = serializers.CharField(
+        max_length=2,
+        required=False,
+        allow_blank=True,
+        help_text="Country of numbers without a country code, e.g. GB.",
+    )
+    row_errors = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+    class Meta:
+        model = ContactImport
+        fields = [
+            "id",
+            "file",
+            "file_name",
+            "default_region",
+            "status",
+            "created",
+            "updated",
+            "whatsapp_opt_outs",
+            "sms_opt_outs",
+            "row_errors",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = [
+            "id",
+            "file_name",
+            "status",
+            "created",
+            "updated",
+            "whatsapp_opt_outs",
+            "sms_opt_outs",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+
+
+# Templates
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    variables = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Template
+        fields = ["id", "name", "language", "category", "status", "body", "variables"]
+
+
+class SyncResultSerializer(serializers.Serializer):
+    synced = serializers.IntegerField()
+
+
+# Campaigns
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    template = serializers.PrimaryKeyRelatedField(queryset=Template.objects.none())
+    audience_tags = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        max_length=MAX_TAGS,
+        required=False,
+        help_text="Contacts with any of these tags; empty means every contact.",
+    )
+    variables = serializers.ListField(
+        child=serializers.CharField(max_length=1000),
+        required=False,
+        help_text="One per template variable, in order: 'contact.<field>' or literal text.",
+    )
+    counters = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "template",
+            "audience_tags",
+            "variables",
+            "fallback_enabled",
+            "fallback_text",
+            "direct_sms_for_us_marketing",
+            "status",
+            "status_reason",
+            "counters",
+            "created_at",
+            "launched_at",
+            "finished_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "status_reason",
+            "created_at",
+            "launched_at",
+            "finished_at",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "sub_account" in self.context:
+            field = self.fields["template"]
+            assert isinstance(field, serializers.PrimaryKeyRelatedField)
+            templates = Template.objects.filter(sub_account=_sub_account(self))
+            field.queryset = templates  # type: ignore[misc,arg-type]
+
+    @extend_schema_field(
+        serializers.DictField(
+            child=serializers.IntegerField(),
+            help_text="Recipients per status; present on a single campaign, not in lists.",
+        )
+    )
+    def get_counters(self, campaign: Campaign) -> dict[str, int]:
+        if not self.context.get("with_counters"):
+            return {}
+        counts = dict.fromkeys(RecipientStatus.values, 0)
+        rows = (
+            Recipient.objects.filter(campaign=campaign)
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for status, n in rows:
+            counts[status] = n
+        return counts
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        template: Template = attrs["template"]
+        variables = attrs.get("variables", [])
+        if len(variables) != len(template.variables):
+            raise serializers.ValidationError(
+                {
+                    "variables": [
+                        f"template {template.name} has {len(template.variables)} variables "
+                        f"but {len(variables)} values were given; give one per variable."
+                    ]
+                }
+            )
+        if attrs.get("fallback_enabled", True) and not attrs.get("fallback_text", "").strip():
+            raise serializers.ValidationError(
+                {"fallback_text": ["Fallback is on: write the SMS text or set fallback_enabled."]}
+            )
+        return attrs
+
+
+# Recipients and reports
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    error_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeliveryAttempt
+        fields = [
+            "channel",
+            "status",
+            "error_code",
+            "error_text",
+            "segments",
+            "created_at",
+            "delivered_at",
+        ]
+
+    def get_error_text(self, attempt: DeliveryAttempt) -> str:
+        return reasons.describe(attempt.error_code) if attempt.error_code else ""
+
+
+class RecipientSerializer(serializers.ModelSerializer):
+    reason_text = serializers.SerializerMethodField(help_text="The reason in words.")
+    attempts = AttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Recipient
+        fields = [
+            "id",
+            "contact",
+            "phone",
+            "country",
+            "route",
+            "status",
+            "reason",
+            "reason_text",
+            "fallback_triggered",
+            "delivered_both",
+            "attempts",
+            "updated_at",
+            "finished_at",
+        ]
+
+    def get_reason_text(self, recipient: Recipient) -> str:
+        return reasons.describe(recipient.reason) if recipient.reason else ""
+
+
+class ReportSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    recipients = serializers.IntegerField()
+    final = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Recipients per final status."
+    )
+    open = serializers.IntegerField(help_text="Recipients not yet in a final status.")
+    whatsapp_first = serializers.IntegerField()
+    fallback_triggered = serializers.IntegerField()
+    fallback_rate = serializers.FloatField(
+        allow_null=True, help_text="fallback_triggered / whatsapp_first."
+    )
+    reached = serializers.IntegerField(help_text="Delivered on WhatsApp or by SMS.")
+    reach = serializers.FloatField(allow_null=True, help_text="reached / recipients.")
+
+
+# Outbound webhooks
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=OutboundEvent.choices),
+        required=False,
+        help_text="Events to send; empty means all.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "active", "secret", "created_at"]
+        read_only_fields = ["id", "secret", "created_at"]
+        extra_kwargs = {"secret": {"help_text": "Shown once, when the endpoint is created."}}
+
+    def to_representation(self, instance: WebhookEndpoint) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not self.context.get("show_secret"):
+            data["secret"] = ""
+        return data

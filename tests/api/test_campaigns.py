@@ -1,0 +1,144 @@
+"""Campaigns: create, controls, counters, recipients log, report; templates list."""
+
+import pytest
+
+from campaigns.models import Campaign, CampaignStatus, RecipientStatus, Route
+from messaging.models import DeliveryAttempt
+from tests.factories import CampaignFactory, RecipientFactory, TemplateFactory
+
+pytestmark = pytest.mark.django_db
+
+CAMPAIGNS = "/api/v1/campaigns/"
+
+
+def draft_body(template) -> dict:
+    return {
+        "name": "Spring",
+        "template": template.pk,
+        "audience_tags": ["vip"],
+        "variables": ["contact.first_name"],
+        "fallback_text": "Hi {first_name}, spring sale. Reply STOP to opt out.",
+    }
+
+
+def test_create_stores_audience(api, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    response = api.post(CAMPAIGNS, draft_body(template), format="json")
+    assert Campaign.objects.get(pk=response.json()["id"]).audience_tags == ["vip"]
+
+
+def test_create_with_other_template_is_400(api, other_sub_account):
+    template = TemplateFactory(sub_account=other_sub_account)
+    response = api.post(CAMPAIGNS, draft_body(template), format="json")
+    assert list(response.json()["error"]["fields"]) == ["template"]
+
+
+def test_create_checks_variable_count(api, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    body = {**draft_body(template), "variables": []}
+    response = api.post(CAMPAIGNS, body, format="json")
+    assert list(response.json()["error"]["fields"]) == ["variables"]
+
+
+def test_other_sub_account_campaign_is_404(api, other_sub_account):
+    campaign = CampaignFactory(sub_account=other_sub_account)
+    assert api.get(f"{CAMPAIGNS}{campaign.pk}/").status_code == 404
+
+
+def test_other_sub_account_campaign_launch_is_404(api, other_sub_account):
+    campaign = CampaignFactory(sub_account=other_sub_account)
+    assert api.post(f"{CAMPAIGNS}{campaign.pk}/launch/").status_code == 404
+
+
+def test_launch_moves_draft(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    assert api.post(f"{CAMPAIGNS}{campaign.pk}/launch/").json()["status"] == "launching"
+
+
+def test_pause_of_draft_is_409(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    assert api.post(f"{CAMPAIGNS}{campaign.pk}/pause/").status_code == 409
+
+
+def test_pause_and_resume(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account, status=CampaignStatus.RUNNING)
+    api.post(f"{CAMPAIGNS}{campaign.pk}/pause/")
+    assert api.post(f"{CAMPAIGNS}{campaign.pk}/resume/").json()["status"] == "running"
+
+
+def test_cancel_ends_campaign(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    assert api.post(f"{CAMPAIGNS}{campaign.pk}/cancel/").json()["status"] == "cancelled"
+
+
+def test_retrieve_has_live_counters(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    RecipientFactory(campaign=campaign, status=RecipientStatus.DELIVERED_SMS)
+    counters = api.get(f"{CAMPAIGNS}{campaign.pk}/").json()["counters"]
+    assert counters["delivered_sms"] == 1
+
+
+def test_recipients_show_both_channels(api, sub_account):
+    recipient = RecipientFactory(
+        campaign=CampaignFactory(sub_account=sub_account),
+        status=RecipientStatus.DELIVERED_SMS,
+        reason="131026",
+    )
+    DeliveryAttempt.objects.create(recipient=recipient, channel="whatsapp", error_code="131026")
+    DeliveryAttempt.objects.create(recipient=recipient, channel="sms", status="delivered")
+    row = api.get(f"{CAMPAIGNS}{recipient.campaign_id}/recipients/").json()["results"][0]
+    assert [a["channel"] for a in row["attempts"]] == ["whatsapp", "sms"]
+
+
+def test_recipients_reason_in_words(api, sub_account):
+    recipient = RecipientFactory(
+        campaign=CampaignFactory(sub_account=sub_account), reason="landline"
+    )
+    row = api.get(f"{CAMPAIGNS}{recipient.campaign_id}/recipients/").json()["results"][0]
+    assert row["reason_text"] == "the number is a landline and cannot take SMS"
+
+
+def test_recipients_filter_by_reason_link(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    wanted = RecipientFactory(campaign=campaign, reason="131026/landline")
+    RecipientFactory(campaign=campaign, reason="sms_opt_out")
+    rows = api.get(f"{CAMPAIGNS}{campaign.pk}/recipients/?reason=landline").json()["results"]
+    assert [r["id"] for r in rows] == [wanted.pk]
+
+
+def test_recipients_filter_by_status_and_country(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    wanted = RecipientFactory(campaign=campaign, status="skipped", country="GB")
+    RecipientFactory(campaign=campaign, status="skipped", country="US")
+    RecipientFactory(campaign=campaign, status="pending", country="GB")
+    url = f"{CAMPAIGNS}{campaign.pk}/recipients/?status=skipped&country=gb"
+    assert [r["id"] for r in api.get(url).json()["results"]] == [wanted.pk]
+
+
+def test_recipients_cursor_pages(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    made = [RecipientFactory(campaign=campaign).pk for _ in range(3)]
+    first = api.get(f"{CAMPAIGNS}{campaign.pk}/recipients/?limit=2").json()
+    second = api.get(first["next"]).json()
+    assert [r["id"] for r in first["results"] + second["results"]] == made
+
+
+def test_report_counts_fallback(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    RecipientFactory(campaign=campaign, status="delivered_sms", fallback_triggered=True)
+    RecipientFactory(campaign=campaign, status="delivered_whatsapp")
+    RecipientFactory(campaign=campaign, status="skipped", route=Route.NONE)
+    report = api.get(f"{CAMPAIGNS}{campaign.pk}/report/").json()
+    assert (report["fallback_rate"], report["reached"]) == (0.5, 2)
+
+
+def test_templates_are_scoped(api, sub_account, other_sub_account):
+    TemplateFactory(sub_account=sub_account, name="mine")
+    TemplateFactory(sub_account=other_sub_account, name="theirs")
+    names = [t["name"] for t in api.get("/api/v1/templates/").json()["results"]]
+    assert names == ["mine"]
+
+
+def test_other_sub_account_template_is_404(api, other_sub_account):
+    template = TemplateFactory(sub_account=other_sub_account)
+    assert api.get(f"/api/v1/templates/{template.pk}/").status_code == 404

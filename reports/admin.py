@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from campaigns.access import agencies_for
+from campaigns.admin_scoping import AgencyScopedAdmin
 from campaigns.models import Agency
 
 from .models import SmsRate, WhatsAppRate
@@ -24,7 +25,8 @@ class RateFileForm(forms.Form):
         self.fields["agency"].queryset = agencies_for(user)  # type: ignore[attr-defined,arg-type]
 
 
-class RateAdmin(admin.ModelAdmin):
+class RateAdmin(AgencyScopedAdmin):
+    agency_path = "agency"
     list_display = ["agency", "price"]
     list_filter = ["agency"]
     change_list_template = "admin/reports/rate_change_list.html"

@@ -1,13 +1,31 @@
 """Two agencies with one row of every admin-registered model each, and their staff."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db.models import Model
 
 from campaigns import roles
-from campaigns.models import Agency, Campaign, Contact, Decision, Recipient, SubAccount, Template
-from messaging.models import Channel, DeliveryAttempt, Provider, ProviderEvent
+from campaigns.models import (
+    Agency,
+    ApiKey,
+    Campaign,
+    Contact,
+    Decision,
+    Recipient,
+    SubAccount,
+    Template,
+)
+from messaging.models import (
+    Channel,
+    DeliveryAttempt,
+    Provider,
+    ProviderEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from reports.models import SmsRate, WhatsAppRate
 from tests.factories import (
     AgencyFactory,
     CampaignFactory,
@@ -30,6 +48,11 @@ class AgencyWorld:
     attempt: DeliveryAttempt
     event: ProviderEvent
     staff: User
+    whatsapp_rate: WhatsAppRate
+    sms_rate: SmsRate
+    api_key: ApiKey
+    webhook_endpoint: WebhookEndpoint
+    webhook_delivery: WebhookDelivery
 
     def row(self, model: type[Model]) -> Model:
         """Return this agency's row of the given model."""
@@ -65,6 +88,36 @@ def build_world(prefix: str) -> AgencyWorld:
     staff = User.objects.create_user(f"{prefix.lower()}-staff", is_staff=True)
     staff.groups.add(Group.objects.get(name=roles.AGENCY_STAFF))
     agency.staff.add(staff)
+    whatsapp_rate = WhatsAppRate.objects.create(
+        agency=agency, category="MARKETING", calling_code="44", price=Decimal("0.05")
+    )
+    sms_rate = SmsRate.objects.create(agency=agency, country="GB", price=Decimal("0.04"))
+    api_key = ApiKey.objects.create(
+        sub_account=sub_account,
+        name=f"{prefix} sync",
+        prefix=f"sbk_{prefix.lower()[:6]}",
+        key_digest=f"{prefix.lower()}-digest",
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        sub_account=sub_account, url=f"http://127.0.0.1:9/{prefix.lower()}"
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="campaign.completed", payload={"prefix": prefix}
+    )
     return AgencyWorld(
-        agency, sub_account, contact, template, campaign, recipient, decision, attempt, event, staff
+        agency,
+        sub_account,
+        contact,
+        template,
+        campaign,
+        recipient,
+        decision,
+        attempt,
+        event,
+        staff,
+        whatsapp_rate,
+        sms_rate,
+        api_key,
+        endpoint,
+        delivery,
     )

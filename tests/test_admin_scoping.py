@@ -12,6 +12,7 @@ from campaigns import roles
 from campaigns.admin_scoping import AgencyScopedAdmin
 from campaigns.models import (
     Agency,
+    ApiKey,
     Campaign,
     CampaignStatus,
     Contact,
@@ -19,7 +20,8 @@ from campaigns.models import (
     SubAccount,
     Template,
 )
-from messaging.models import DeliveryAttempt, ProviderEvent
+from messaging.models import DeliveryAttempt, ProviderEvent, WebhookDelivery, WebhookEndpoint
+from reports.models import SmsRate, WhatsAppRate
 from tests.admin_world import AgencyWorld, build_world
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +35,11 @@ SCOPED_MODELS = [
     Recipient,
     DeliveryAttempt,
     ProviderEvent,
+    WhatsAppRate,
+    SmsRate,
+    ApiKey,
+    WebhookEndpoint,
+    WebhookDelivery,
 ]
 # Registered models that are not an agency's: agency staff have no permission on them.
 UNSCOPED_MODELS = ["auth.User", "auth.Group", "django_rq.Dashboard"]

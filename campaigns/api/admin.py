@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from campaigns.access import sub_accounts_for
+from campaigns.admin_scoping import AgencyScopedAdmin
 from campaigns.models import ApiKey
 from campaigns.models.api_keys import KEY_PREFIX, PREFIX_LENGTH, digest
 from messaging.models import WebhookDelivery, WebhookEndpoint
@@ -19,20 +19,8 @@ from messaging.models import WebhookDelivery, WebhookEndpoint
 logger = logging.getLogger(__name__)
 
 
-class SubAccountScoped(admin.ModelAdmin):
-    sub_account_path = "sub_account"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return (
-            super()
-            .get_queryset(request)
-            .filter(**{f"{self.sub_account_path}__in": sub_accounts_for(request.user)})
-        )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "sub_account":
-            kwargs["queryset"] = sub_accounts_for(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+class SubAccountScoped(AgencyScopedAdmin):
+    agency_path = "sub_account__agency"
 
 
 @admin.register(ApiKey)
@@ -109,7 +97,7 @@ class WebhookEndpointAdmin(SubAccountScoped):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(SubAccountScoped):
-    sub_account_path = "endpoint__sub_account"
+    agency_path = "endpoint__sub_account__agency"
     list_display = ["event", "endpoint", "status", "attempts", "response_status", "created_at"]
     list_filter = ["status", "event"]
     search_fields = ["event_id"]

@@ -82,19 +82,29 @@ def run_tests(env: dict[str, str], pytest_args: list[str]) -> int:
 
 
 def start(env: dict[str, str]) -> int:
+    # A supervisor stops us with SIGTERM: treat it like Ctrl-C so the children stop too.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     manage(env, "migrate", "--no-input", check=True)
     manage(env, "collectstatic", "--no-input", "--verbosity", "0", check=True)
     env.setdefault("SANDBOX_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env.setdefault("PUBLIC_BASE_URL", f"http://{WEB_ADDRESS}")
-    secret = manage(
-        env,
-        "shell",
-        "-c",
-        "from django.conf import settings; print(settings.META_APP_SECRET)",
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    # The sandbox signs webhooks with the app's Meta secret. It goes through the environment
+    # so it never shows in `ps`; verbosity 0 keeps the shell's own notices off stdout.
+    env["SANDBOX_META_APP_SECRET"] = (
+        manage(
+            env,
+            "shell",
+            "--verbosity",
+            "0",
+            "-c",
+            "from django.conf import settings; print(settings.META_APP_SECRET)",
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
 
     children = [
         spawn(
@@ -109,12 +119,26 @@ def start(env: dict[str, str]) -> int:
                 SANDBOX_PORT,
                 "--meta-webhook-url",
                 f"http://{WEB_ADDRESS}/webhooks/whatsapp/",
-                "--meta-app-secret",
-                secret,
             ],
             env,
         ),
-        spawn("worker", [str(PYTHON), "manage.py", "rqworker", "default", "--with-scheduler"], env),
+        # SimpleWorker runs jobs without forking: dispatch jobs are batches, and a fork per
+        # webhook job costs more than the job itself.
+        spawn(
+            "worker",
+            [
+                str(PYTHON),
+                "manage.py",
+                "rqworker",
+                "default",
+                "--with-scheduler",
+                "--worker-class",
+                "rq.worker.SimpleWorker",
+                "--verbosity",
+                "0",
+            ],
+            env,
+        ),
         spawn(
             "web",
             [
@@ -156,6 +180,18 @@ def start(env: dict[str, str]) -> int:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        stop_private_redis(env)
+
+
+def stop_private_redis(env: dict[str, str]) -> None:
+    if os.environ.get("REDIS_URL"):
+        return
+    subprocess.run(
+        [str(PYTHON), "-c", "from config import private_redis; private_redis.stop()"],
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
 
 
 def spawn(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:

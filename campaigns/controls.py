@@ -33,10 +33,9 @@ def resume(campaign: Campaign) -> None:
         raise ControlError(
             f"Campaign {campaign.pk} is {campaign.status}; only a paused campaign can be resumed."
         )
-    from messaging.dispatch import dispatch_campaign
-    from messaging.queue import enqueue
+    from messaging.queue import enqueue_dispatch
 
-    enqueue(dispatch_campaign, campaign.pk)
+    enqueue_dispatch(campaign.pk)
 
 
 def cancel(campaign: Campaign) -> int:

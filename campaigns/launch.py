@@ -5,7 +5,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.queue import enqueue
+from messaging.queue import enqueue, enqueue_dispatch
 
 from . import reasons, transitions
 from .models import Campaign, CampaignStatus, Contact, Decision, Recipient, RecipientStatus, Route
@@ -59,11 +59,9 @@ def launch_campaign(campaign_id: int) -> None:
         Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.LAUNCHING).update(
             status=CampaignStatus.RUNNING
         )
-        from messaging.dispatch import dispatch_campaign
-
-        enqueue(dispatch_campaign, campaign_id)
+        enqueue_dispatch(campaign_id)
     transitions.finish_campaign_if_done(campaign_id)
-    logger.info("launch of campaign %s finished: %s", campaign_id, counts)
+    logger.info("launch of campaign %s finished: recipients per route %s", campaign_id, counts)
 
 
 def audience(campaign: Campaign):
@@ -82,7 +80,7 @@ def _materialize(campaign: Campaign) -> dict[str, int]:
         if wanted_tags and not wanted_tags.intersection(contact.tags or []):
             continue
         recipient, words = _route(campaign, contact, seen)
-        counts[recipient.route] = counts.get(recipient.route, 0) + 1
+        counts[str(recipient.route)] = counts.get(str(recipient.route), 0) + 1
         batch.append((recipient, words))
         if len(batch) >= BATCH_SIZE:
             _insert(batch)

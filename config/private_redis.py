@@ -67,5 +67,11 @@ def ensure_running(timeout: float = 10.0) -> str:
     return url()
 
 
+def stop() -> None:
+    if answering():
+        redis.Redis(unix_socket_path=str(SOCKET)).shutdown(nosave=True)
+        logger.info("private Redis on %s stopped", SOCKET)
+
+
 if __name__ == "__main__":
     print(ensure_running())

@@ -20,6 +20,7 @@ from . import outcomes
 from .content import sms_text, template_parameters
 from .models import AttemptStatus, Channel, DeliveryAttempt
 from .providers import ProviderError, ProviderUnreachable, SendResult, twilio, whatsapp
+from .queue import clear_dispatch_flag
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ def dispatch_campaign(campaign_id: int) -> int:
     """Send to every waiting recipient of a running campaign, batch by batch. Returns the
     number of attempts made."""
     logger.info("dispatch of campaign %s started", campaign_id)
+    # From here on, new work needs a new job: this one may already be past it.
+    clear_dispatch_flag(campaign_id)
     made = 0
     while Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.RUNNING).exists():
         batch = claim(campaign_id, Channel.WHATSAPP) + claim(campaign_id, Channel.SMS)

@@ -16,7 +16,7 @@ from campaigns.models import (
 )
 from campaigns.routing import sms_blocker
 
-from .queue import enqueue
+from .queue import enqueue_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +50,6 @@ def halt_template(template_id: int, status: str, cause: str) -> int:
 
 
 def divert_to_sms(campaign: Campaign, cause: str) -> int:
-    from .dispatch import dispatch_campaign
-
     diverted = 0
     pending = Recipient.objects.filter(
         campaign=campaign, status=RecipientStatus.PENDING
@@ -81,7 +79,7 @@ def divert_to_sms(campaign: Campaign, cause: str) -> int:
             transitions.record(recipient.pk, "template unusable", action, cause, "template halt")
     if diverted:
         logger.info("campaign %s: %s recipients diverted after %s", campaign.pk, diverted, cause)
-        enqueue(dispatch_campaign, campaign.pk)
+        enqueue_dispatch(campaign.pk)
     transitions.finish_campaign_if_done(campaign.pk)
     return diverted
 

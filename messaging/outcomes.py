@@ -19,7 +19,7 @@ from .backoff import retry_delay
 from .models import AttemptStatus, Channel, DeliveryAttempt
 from .policy import Action, Halt, Learn, Rule, classify
 from .providers import SendResult
-from .queue import enqueue
+from .queue import enqueue, enqueue_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -219,9 +219,7 @@ def _after_whatsapp_failure(recipient: Recipient, rule: Rule, failure: Failure) 
         transitions.record(
             recipient.pk, event, "fallback SMS queued", failure.code, rule.description
         )
-        from .dispatch import dispatch_campaign
-
-        enqueue(dispatch_campaign, campaign.pk)
+        enqueue_dispatch(campaign.pk)
 
 
 def _after_sms_failure(recipient: Recipient, failure: Failure) -> None:

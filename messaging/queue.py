@@ -21,3 +21,31 @@ def enqueue(func: Callable[..., Any], *args: Any, delay: float | None = None) ->
             queue.enqueue(func, *args)
 
     transaction.on_commit(push)
+
+
+def enqueue_dispatch(campaign_id: int) -> None:
+    """Queue one dispatch job for the campaign unless one is already waiting.
+
+    Every fallback asks for a dispatch; without this, a burst of failed webhooks queues one
+    job per recipient, and all but the first find nothing to send.
+    """
+    from .dispatch import dispatch_campaign
+
+    def push() -> None:
+        queue = django_rq.get_queue("default")
+        if queue.connection.set(dispatch_flag(campaign_id), 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
+            queue.enqueue(dispatch_campaign, campaign_id)
+
+    transaction.on_commit(push)
+
+
+# A lost job (Redis flushed, worker killed) must not block later dispatches for long.
+DISPATCH_FLAG_SECONDS = 300
+
+
+def dispatch_flag(campaign_id: int) -> str:
+    return f"switchback:dispatch-queued:{campaign_id}"
+
+
+def clear_dispatch_flag(campaign_id: int) -> None:
+    django_rq.get_queue("default").connection.delete(dispatch_flag(campaign_id))

@@ -56,18 +56,18 @@ class Campaign(models.Model):
 
 
 class RecipientStatus(models.TextChoices):
-    PENDING = "pending"
-    WHATSAPP_SENDING = "whatsapp_sending"
-    WHATSAPP_SENT = "whatsapp_sent"
-    SMS_PENDING = "sms_pending"
-    SMS_SENDING = "sms_sending"
-    SMS_SENT = "sms_sent"
-    DELIVERED_WHATSAPP = "delivered_whatsapp"
-    DELIVERED_SMS = "delivered_sms"
-    FAILED_WHATSAPP = "failed_whatsapp"
-    FAILED_BOTH = "failed_both"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
+    PENDING = "pending", "waiting to send"
+    WHATSAPP_SENDING = "whatsapp_sending", "sending on WhatsApp"
+    WHATSAPP_SENT = "whatsapp_sent", "sent on WhatsApp"
+    SMS_PENDING = "sms_pending", "SMS waiting to send"
+    SMS_SENDING = "sms_sending", "sending SMS"
+    SMS_SENT = "sms_sent", "SMS sent"
+    DELIVERED_WHATSAPP = "delivered_whatsapp", "delivered on WhatsApp"
+    DELIVERED_SMS = "delivered_sms", "delivered by SMS"
+    FAILED_WHATSAPP = "failed_whatsapp", "failed on WhatsApp"
+    FAILED_BOTH = "failed_both", "failed on both channels"
+    SKIPPED = "skipped", "skipped"
+    CANCELLED = "cancelled", "cancelled"
 
 
 FINAL_STATUSES = frozenset(

@@ -10,6 +10,7 @@ from twilio.request_validator import RequestValidator
 from ..events import process_twilio_event
 from ..models import DeliveryAttempt, Provider, ProviderEvent
 from ..queue import enqueue
+from . import log_rejection
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +26,11 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
     token = attempt.recipient.campaign.sub_account.twilio_auth_token if attempt else ""
     if not token or not signature_valid(request, token):
         # Without a known attempt there is no token to check the signature against.
-        logger.warning(
-            "Twilio status for attempt %s rejected: unknown or bad signature", attempt_id
+        log_rejection(
+            logger,
+            "twilio-signature",
+            "Twilio status for attempt %s rejected: unknown attempt or bad signature",
+            attempt_id,
         )
         return HttpResponseForbidden("invalid signature")
 

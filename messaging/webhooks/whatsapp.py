@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from ..events import process_meta_event
 from ..models import Provider, ProviderEvent
 from ..queue import enqueue
+from . import log_rejection
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,12 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         return _verify_subscription(request)
 
     if not signature_valid(request.body, request.headers.get("X-Hub-Signature-256", "")):
-        logger.warning("WhatsApp webhook rejected: missing or wrong signature")
+        log_rejection(
+            logger,
+            "whatsapp-signature",
+            "WhatsApp webhook rejected: missing or wrong signature; check that "
+            "META_APP_SECRET is the app secret Meta signs with",
+        )
         return HttpResponseForbidden("invalid signature")
 
     event = ProviderEvent.objects.create(

@@ -2,6 +2,7 @@
 
 import time
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,10 +10,21 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from campaigns import reasons
 from campaigns.contact_import import ImportFileError, import_contacts
 from campaigns.launch import start_launch
-from campaigns.models import Agency, Campaign, CampaignStatus, SubAccount, Template
+from campaigns.models import (
+    Agency,
+    Campaign,
+    CampaignStatus,
+    RecipientStatus,
+    SubAccount,
+    Template,
+)
 from campaigns.template_sync import sync_templates
+from reports.rate_import import import_rates
 
-SAMPLE_CSV = Path(__file__).resolve().parents[2] / "demo_data" / "contacts-crm-export.csv"
+DEMO_DATA = Path(__file__).resolve().parents[2] / "demo_data"
+SAMPLE_CSV = DEMO_DATA / "contacts-crm-export.csv"
+# Illustrative prices for the demo's spend figures, not any provider's price list.
+SAMPLE_RATES = DEMO_DATA / "rates.csv"
 FALLBACK_TEXT = (
     "Hi {first_name}, our spring sale is on: 20% off everything until Sunday. "
     "Reply STOP to opt out."
@@ -59,7 +71,11 @@ class Command(BaseCommand):
             self._wait(campaign, options["timeout"])
 
     def _sub_account(self) -> SubAccount:
-        agency, _ = Agency.objects.get_or_create(name="Demo Agency")
+        agency, created = Agency.objects.get_or_create(
+            name="Demo Agency", defaults={"markup": Decimal("0.20")}
+        )
+        if created:
+            import_rates(agency, SAMPLE_RATES.read_text())
         sub_account, _ = SubAccount.objects.get_or_create(
             agency=agency,
             name="Demo Client",
@@ -98,6 +114,13 @@ class Command(BaseCommand):
             time.sleep(1)
         else:
             self.stdout.write(self.style.WARNING(f"still {campaign.status} after {timeout:.0f} s"))
+            waiting = campaign.recipients.filter(status=RecipientStatus.WHATSAPP_SENT).count()
+            if waiting:
+                self.stdout.write(
+                    f"{waiting} recipients wait for a WhatsApp status webhook. If the web log "
+                    "says 'WhatsApp webhook rejected', the sandbox and the app use different "
+                    "META_APP_SECRET values; if it says nothing, check that the worker runs."
+                )
         self._summary(campaign)
 
     def _summary(self, campaign: Campaign) -> None:

@@ -1,6 +1,8 @@
 // Draws the report charts from the JSON that the report page embeds as #chart-data.
 (function () {
   const data = JSON.parse(document.getElementById("chart-data").textContent);
+  // Each canvas sits in a .chart box of fixed height; the chart fills it.
+  Chart.defaults.maintainAspectRatio = false;
 
   const outcomes = Object.entries(data.outcomes.series).map(([name, values]) => ({
     label: name.replaceAll("_", " "),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DeliveryAttempt, ProviderEvent
+from .models import DeliveryAttempt, PolicyOverride, ProviderEvent
 
 
 @admin.register(DeliveryAttempt)
@@ -27,3 +27,11 @@ class ProviderEventAdmin(admin.ModelAdmin):
     list_display = ["id", "provider", "kind", "received_at", "processed_at", "error"]
     list_filter = ["provider", "kind"]
     raw_id_fields = ["attempt"]
+
+
+@admin.register(PolicyOverride)
+class PolicyOverrideAdmin(admin.ModelAdmin):
+    list_display = ["sub_account", "channel", "code", "action", "halt", "note", "updated_at"]
+    list_filter = ["channel", "action"]
+    search_fields = ["code", "sub_account__name"]
+    raw_id_fields = ["sub_account"]

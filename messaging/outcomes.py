@@ -92,7 +92,7 @@ def delivered(attempt: DeliveryAttempt, status: str = AttemptStatus.DELIVERED) -
 
 def failed(attempt: DeliveryAttempt, failure: Failure) -> None:
     """Apply a provider's failure verdict, synchronous or by webhook."""
-    rule = classify(attempt.channel, failure.code)
+    rule = classify(attempt.channel, failure.code, _sub_account_id(attempt.recipient_id))
     if rule.action == Action.RETRY and attempt.tries <= rule.max_retries:
         _schedule_retry(attempt, failure, rule)
         return
@@ -232,7 +232,7 @@ def _after_sms_failure(recipient: Recipient, failure: Failure) -> None:
         RecipientStatus.FAILED_BOTH,
         reason=f"{first_reason}/{failure.code}",
     )
-    rule = classify(Channel.SMS, failure.code)
+    rule = classify(Channel.SMS, failure.code, recipient.campaign.sub_account_id)
     transitions.record(
         recipient.pk,
         f"SMS failed: {failure.title}",
@@ -299,6 +299,10 @@ def _recipient(attempt: DeliveryAttempt) -> Recipient:
     return Recipient.objects.select_related(
         "contact", "campaign__sub_account", "campaign__template"
     ).get(pk=attempt.recipient_id)
+
+
+def _sub_account_id(recipient_id: int) -> int:
+    return Recipient.objects.values_list("campaign__sub_account_id", flat=True).get(pk=recipient_id)
 
 
 def _campaign_id(recipient_id: int) -> int:

@@ -73,6 +73,7 @@ def sandbox(live_server, settings) -> Iterator:
     with SandboxProcess(
         meta_webhook_url=f"{live_server.url}/webhooks/whatsapp/",
         meta_app_secret=settings.META_APP_SECRET,
+        twilio_inbound_url=f"{live_server.url}/webhooks/twilio/inbound/",
     ) as process:
         settings.WHATSAPP_API_BASE_URL = f"{process.url}/v21.0"
         settings.TWILIO_API_BASE_URL = process.url

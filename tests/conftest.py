@@ -30,6 +30,20 @@ def empty_queue() -> Iterator[None]:
     queue.empty()
 
 
+class QuietWorker(SimpleWorker):
+    """A SimpleWorker without the pub/sub command channel, which tests never use.
+
+    Unsubscribing while RQ's pub/sub thread waits in a read (sleep_time=60 in rq 3.0) can
+    block the worker's exit for up to a minute, which made sandbox tests hang at random.
+    """
+
+    def subscribe(self) -> None:
+        self.pubsub_thread = None
+
+    def unsubscribe(self) -> None:
+        pass
+
+
 def work(max_seconds: float = 0) -> int:
     """Run every queued job in this process with a burst SimpleWorker; return how many ran.
 
@@ -42,7 +56,7 @@ def work(max_seconds: float = 0) -> int:
     deadline = time.monotonic() + max_seconds
     while True:
         _enqueue_due(queue, scheduled)
-        worker = SimpleWorker([queue], connection=queue.connection)
+        worker = QuietWorker([queue], connection=queue.connection)
         worker.work(burst=True, logging_level="WARNING")
         ran += worker.successful_job_count + worker.failed_job_count
         if time.monotonic() >= deadline or (not len(queue) and not scheduled.count):

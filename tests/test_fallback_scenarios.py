@@ -13,6 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from campaigns import controls
+from campaigns.decision_log import explain_recipient
 from campaigns.launch import launch_campaign, start_launch
 from campaigns.models import (
     Campaign,
@@ -55,7 +56,7 @@ def sub_account(sandbox, settings):
     return SubAccountFactory()
 
 
-def campaign_for(sub_account, *phones, **options) -> Campaign:
+def campaign_for(sub_account, *phones, **options):
     for phone in phones:
         if not Contact.objects.filter(sub_account=sub_account, phone=phone).exists():
             ContactFactory(sub_account=sub_account, phone=phone, first_name="Ana")
@@ -77,9 +78,7 @@ def finished(campaign: Campaign) -> bool:
 
 def run(campaign: Campaign) -> Campaign:
     start_launch(campaign)
-    ok = wait_until(lambda: finished(campaign), 5)
-    print("DEBUG", list(Recipient.objects.filter(campaign=campaign).values()), list(DeliveryAttempt.objects.values()), [str(d) for d in __import__("campaigns.models").models.Decision.objects.all()], list(ProviderEvent.objects.values("kind","error","body")))
-    assert ok
+    assert wait_until(lambda: finished(campaign))
     return campaign
 
 
@@ -92,7 +91,7 @@ def sent_to(sandbox, channel: str) -> list[str]:
 
 
 def log_text(found: Recipient) -> str:
-    return "\n".join(str(decision) for decision in found.decisions.all())
+    return "\n".join(explain_recipient(found))
 
 
 # Routing rule 1: skip, with the reason.
@@ -318,7 +317,7 @@ def test_both_failed(sub_account, sandbox):
     assert (found.status, found.reason) == ("failed_both", "131026/30004")
     log = log_text(found)
     assert "Message undeliverable" in log
-    assert "(30004)" in log
+    assert "30004: blocked by the person or the carrier" in log
     assert "nothing is retried" in log
     assert DeliveryAttempt.objects.get(recipient=found, channel=Channel.SMS).tries == 1
 

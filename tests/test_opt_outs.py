@@ -1,11 +1,13 @@
 """Opt-outs and opt-ins from replies, per sub-account, and consent checked at send time."""
 
+from typing import cast
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.launch import launch_campaign, start_launch
-from campaigns.models import Campaign, CampaignStatus, Contact, Recipient
+from campaigns.models import Campaign, CampaignStatus, Contact, Recipient, SubAccount
 from messaging.optouts import sms_keyword_action
 from tests.conftest import wait_until
 from tests.factories import CampaignFactory, ContactFactory, SubAccountFactory
@@ -34,7 +36,7 @@ def test_sms_sentence_is_no_keyword():
     assert sms_keyword_action("stop sending me this") == ""
 
 
-def reloaded(contact: Contact) -> Contact:
+def reloaded(contact):
     contact.refresh_from_db()
     return contact
 
@@ -123,7 +125,7 @@ def test_inbound_sms_unknown_number_rejected(client):
 
 @pytest.mark.django_db
 def test_inbound_sms_bad_signature_rejected(client):
-    sub_account = SubAccountFactory()
+    sub_account = SubAccount.objects.get(pk=SubAccountFactory().pk)
     params = {
         "AccountSid": sub_account.twilio_account_sid,
         "From": GB_MOBILE,
@@ -141,7 +143,7 @@ def test_inbound_sms_bad_signature_rejected(client):
 def test_opt_out_after_launch_skips_send(sandbox):
     sandbox.configure(unreachable_percent=0, webhook_delay_ms=10)
     contact = ContactFactory(phone=GB_MOBILE)
-    campaign = CampaignFactory(sub_account=contact.sub_account)
+    campaign = cast(Campaign, CampaignFactory(sub_account=contact.sub_account))
     start_launch(campaign)
     launch_campaign(campaign.pk)
     Contact.objects.filter(pk=contact.pk).update(
@@ -161,7 +163,7 @@ def test_opt_out_after_launch_skips_send(sandbox):
 def test_whatsapp_opt_out_after_launch_sends_sms(sandbox):
     sandbox.configure(unreachable_percent=0, webhook_delay_ms=10)
     contact = ContactFactory(phone=GB_MOBILE)
-    campaign = CampaignFactory(sub_account=contact.sub_account)
+    campaign = cast(Campaign, CampaignFactory(sub_account=contact.sub_account))
     start_launch(campaign)
     launch_campaign(campaign.pk)
     Contact.objects.filter(pk=contact.pk).update(whatsapp_opt_out_at=timezone.now())

@@ -85,7 +85,7 @@ def process_twilio_inbound(event_id: int) -> None:
         source = f"sms reply {form.get('Body', '').strip().upper()[:20]}"
         ids = [sub_account.pk for sub_account in sub_accounts]
         if not set_consent(ids, form.get("From", ""), "sms", action, source):
-            problems = f"no contact to change for {form.get('From', '')} ({action})"
+            problems = f"no contact changed by {action} from {form.get('From', '')}"
     event.kind = f"inbound_sms:{action or 'other'}"
     event.processed_at = timezone.now()
     event.error = problems
@@ -116,14 +116,16 @@ def apply_user_preferences(value: dict[str, Any]) -> list[str]:
     for preference in value.get("user_preferences") or []:
         if preference.get("category") != "marketing_messages":
             continue
-        wanted = {"stop": STOP, "resume": START}.get(str(preference.get("value", "")).lower())
+        preference_action = {"stop": STOP, "resume": START}.get(
+            str(preference.get("value", "")).lower()
+        )
         phone = "+" + str(preference.get("wa_id", "")).lstrip("+")
-        if wanted is None:
+        if preference_action is None:
             problems.append(f"{phone}: preference {preference.get('value')!r} not acted on")
             continue
         source = "whatsapp marketing preference"
-        if not set_consent(sub_account_ids, phone, "whatsapp", wanted, source):
-            problems.append(f"{phone}: no contact for {wanted}")
+        if not set_consent(sub_account_ids, phone, "whatsapp", preference_action, source):
+            problems.append(f"{phone}: no contact changed by {preference_action}")
     return problems
 
 

@@ -1,5 +1,5 @@
 """Quiet hours for SMS to US numbers: send only between 08:00 and 21:00 in the recipient's
-local time (or the sub-account's narrower window), and otherwise say when to try again."""
+local time (or the sub-account's narrower window), and otherwise compute when to send."""
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo

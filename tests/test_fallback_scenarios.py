@@ -490,3 +490,31 @@ def test_retry_then_delivered(sub_account, sandbox):
     assert found.status == "delivered_whatsapp"
     assert DeliveryAttempt.objects.get(recipient=found, channel=Channel.WHATSAPP).tries == 3
     assert sent_to(sandbox, "sms") == []
+
+
+# The demo's explanation output.
+
+
+def test_demo_explains_each_final_state(sandbox, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from campaigns.management.commands.demo import SAMPLE_CSV, Command
+
+    sample = tmp_path / "contacts.csv"
+    sample.write_text("\n".join(SAMPLE_CSV.read_text().splitlines()[:60]) + "\n")
+    sandbox.configure(webhook_delay_ms=10, unreachable_percent=20)
+    call_command("demo", "--no-wait", "--csv", str(sample), stdout=StringIO())
+    campaign = Campaign.objects.get()
+    assert wait_until(lambda: finished(campaign), 60)
+
+    output = StringIO()
+    Command(stdout=output)._summary(campaign)
+    text = output.getvalue()
+    statuses = set(campaign.recipients.values_list("status", flat=True))
+    for status in statuses:
+        assert f"[{status}]" in text
+    assert "final states:" in text
+    assert "reasons:" in text
+    assert "-> fallback SMS queued" in text

@@ -65,10 +65,10 @@ def _deferred_for_quiet_hours(attempt: DeliveryAttempt) -> bool:
     send_at = quiet_hours.next_send_time(recipient.phone, recipient.campaign.sub_account, now)
     if send_at is None:
         return False
-    held = DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
+    deferred = DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
         status=AttemptStatus.RETRY_WAIT, updated_at=now
     )
-    if not held:
+    if not deferred:
         return True
     local = send_at.strftime("%H:%M %Z")
     logger.info("attempt %s: SMS to a US number held for quiet hours until %s", attempt.pk, local)

@@ -81,9 +81,9 @@ def run_jobs() -> Callable[..., int]:
     return work
 
 
-# SMS to US numbers waits for 08:00-21:00 in the recipient's local time, so sandbox tests
-# run on a clock set to a US afternoon (11:00 in Honolulu, 17:00 in New York) and their
-# outcomes do not depend on when the suite runs.
+# SMS to US numbers waits for 08:00-21:00 in the recipient's local time. Sandbox tests
+# therefore run on a clock set to a US afternoon (11:00 in Honolulu, 17:00 in New York),
+# so their outcomes do not depend on when the suite runs.
 US_AFTERNOON = datetime(2026, 6, 2, 21, 0, tzinfo=UTC)
 
 

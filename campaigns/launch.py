@@ -9,7 +9,7 @@ from messaging.queue import enqueue, enqueue_dispatch
 
 from . import reasons, transitions
 from .models import Campaign, CampaignStatus, Contact, Decision, Recipient, RecipientStatus, Route
-from .routing import Routing, route
+from .routing import Routing, e164, route
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +90,14 @@ def _materialize(campaign: Campaign) -> dict[str, int]:
 
 
 def _route(campaign: Campaign, contact: Contact, seen: set[str]) -> tuple[Recipient, str]:
-    if contact.phone in seen:
+    # Two spellings of one number ("+44 7400 123456", "+447400123456") are one person.
+    number = e164(contact.phone)
+    if number in seen:
         routed = Routing(Route.NONE, RecipientStatus.SKIPPED, reasons.DUPLICATE_NUMBER)
     else:
         routed = route(contact, campaign)
     routing_route, status, reason = routed.route, routed.status, routed.reason
-    seen.add(contact.phone)
+    seen.add(number)
     recipient = Recipient(
         campaign=campaign,
         contact=contact,

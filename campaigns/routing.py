@@ -28,6 +28,14 @@ def parse(phone: str) -> phonenumbers.PhoneNumber | None:
     return number if phonenumbers.is_valid_number(number) else None
 
 
+def e164(phone: str) -> str:
+    """Return the number in E.164 form, or the input unchanged when it does not parse."""
+    number = parse(phone)
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else phone
+    )
+
+
 def is_us(number: phonenumbers.PhoneNumber) -> bool:
     # Canada and the Caribbean share +1 but are not affected by Meta's US marketing pause.
     return phonenumbers.region_code_for_number(number) == "US"

@@ -141,6 +141,13 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=200)
 DISPATCH_CONCURRENCY = env.int("DISPATCH_CONCURRENCY", default=16)
 
+# Retry backoff: the first retry waits about RETRY_BASE_SECONDS, each later one twice as
+# long, never more than RETRY_CAP_SECONDS. Meta's pair rate limit (131056) waits
+# RETRY_PAIR_RATE_BASE_SECONDS x 4^n instead.
+RETRY_BASE_SECONDS = env.float("RETRY_BASE_SECONDS", default=2.0)
+RETRY_CAP_SECONDS = env.float("RETRY_CAP_SECONDS", default=300.0)
+RETRY_PAIR_RATE_BASE_SECONDS = env.float("RETRY_PAIR_RATE_BASE_SECONDS", default=4.0)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -181,3 +188,7 @@ LOGGING = {
         "rq.worker": {"level": "WARNING"},
     },
 }
+
+# The SMS send window defaults to fixed clock times (08:00-21:00), which is what this check
+# warns about for date fields.
+SILENCED_SYSTEM_CHECKS = ["fields.W161"]

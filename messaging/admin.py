@@ -12,7 +12,7 @@ from campaigns.admin_paging import CappedCountPaginator
 from campaigns.admin_scoping import AgencyScopedAdmin
 
 from . import events
-from .models import DeliveryAttempt, Provider, ProviderEvent
+from .models import DeliveryAttempt, PolicyOverride, Provider, ProviderEvent
 from .policy import SMS_RULES, WHATSAPP_RULES
 
 logger = logging.getLogger(__name__)
@@ -111,3 +111,12 @@ class ProviderEventAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
             f"{len(chosen)} events replayed; {with_problems} left problems in their error column.",
             level,
         )
+
+
+@admin.register(PolicyOverride)
+class PolicyOverrideAdmin(AgencyScopedAdmin):
+    agency_path = "sub_account__agency"
+    list_display = ["sub_account", "channel", "code", "action", "halt", "note", "updated_at"]
+    list_filter = ["channel", "action"]
+    list_select_related = ["sub_account__agency"]
+    search_fields = ["code", "sub_account__name"]

@@ -16,7 +16,7 @@ from django.db import transaction
 from campaigns import transitions
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
-from . import outcomes
+from . import outcomes, send_gate
 from .content import sms_text, template_parameters
 from .models import AttemptStatus, Channel, DeliveryAttempt
 from .providers import ProviderError, ProviderUnreachable, SendResult, twilio, whatsapp
@@ -104,6 +104,10 @@ def retry_attempt(attempt_id: int) -> None:
 
 
 def send_all(attempts: list[DeliveryAttempt]) -> None:
+    # Consent and quiet hours are checked at send time: routing happened at launch.
+    attempts = send_gate.admit(attempts)
+    if not attempts:
+        return
     requests_to_send = [_request_for(attempt) for attempt in attempts]
     workers = max(1, min(settings.DISPATCH_CONCURRENCY, len(attempts)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs
 
 from django.utils import timezone
 
-from . import outcomes
+from . import optouts, outcomes
 from .models import AttemptStatus, Channel, DeliveryAttempt, ProviderEvent
-from .template_events import apply_template_event
+from .template_events import apply_category_update, apply_template_event
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def process_twilio_event(event_id: int) -> None:
 
 def _apply_change(field: str, value: dict[str, Any]) -> list[str]:
     if field == "messages":
-        problems = []
+        problems = optouts.apply_whatsapp_messages(value)
         for status in value.get("statuses") or []:
             try:
                 problems += _apply_whatsapp_status(status)
@@ -65,7 +65,11 @@ def _apply_change(field: str, value: dict[str, Any]) -> list[str]:
         return problems
     if field == "message_template_status_update":
         return apply_template_event(value)
-    # Inbound messages and other fields are stored for audit; nothing else to do yet.
+    if field == "template_category_update":
+        return apply_category_update(value)
+    if field == "user_preferences":
+        return optouts.apply_user_preferences(value)
+    # Other fields are stored for audit only.
     return []
 
 

@@ -6,12 +6,20 @@ through conditional updates, so a repeated event finds nothing left to change.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from campaigns import reasons, transitions
-from campaigns.models import CampaignStatus, Contact, LineType, Recipient, RecipientStatus
+from campaigns.models import (
+    CampaignStatus,
+    Contact,
+    LineType,
+    Recipient,
+    RecipientStatus,
+    Route,
+)
 from campaigns.routing import sms_blocker
 
 from . import halts
@@ -92,7 +100,7 @@ def delivered(attempt: DeliveryAttempt, status: str = AttemptStatus.DELIVERED) -
 
 def failed(attempt: DeliveryAttempt, failure: Failure) -> None:
     """Apply a provider's failure verdict, synchronous or by webhook."""
-    rule = classify(attempt.channel, failure.code)
+    rule = classify(attempt.channel, failure.code, _sub_account_id(attempt.recipient_id))
     if rule.action == Action.RETRY and attempt.tries <= rule.max_retries:
         _schedule_retry(attempt, failure, rule)
         return
@@ -118,6 +126,92 @@ def failed(attempt: DeliveryAttempt, failure: Failure) -> None:
     else:
         _after_sms_failure(recipient, failure)
     transitions.finish_campaign_if_done(recipient.campaign_id)
+
+
+def consent_withdrawn(attempt: DeliveryAttempt, reason: str) -> None:
+    """End an attempt not yet sent because the contact opted out of its channel since launch.
+
+    WhatsApp opt-out: the SMS text goes instead where SMS is possible, else the recipient is
+    skipped. SMS opt-out: a fallback ends as "no fallback possible", a direct SMS as skipped.
+    """
+    changed = DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
+        status=AttemptStatus.FAILED,
+        error_code=reason[:16],
+        error_title="not sent: the contact opted out",
+        updated_at=timezone.now(),
+    )
+    if not changed:
+        return
+    recipient = _recipient(attempt)
+    event = f"{attempt.get_channel_display()} due, but the contact opted out"
+    if attempt.channel == Channel.WHATSAPP:
+        _whatsapp_consent_withdrawn(recipient, reason, event)
+    elif recipient.fallback_triggered:
+        _no_fallback(recipient, IN_FLIGHT[Channel.SMS], recipient.reason, reason, event)
+    else:
+        transitions.advance(
+            recipient.pk, IN_FLIGHT[Channel.SMS], RecipientStatus.SKIPPED, reason=reason
+        )
+        transitions.record(recipient.pk, event, f"skipped: {reasons.describe(reason)}", reason)
+    logger.info("attempt %s not sent: %s", attempt.pk, reason)
+    transitions.finish_campaign_if_done(recipient.campaign_id)
+
+
+def cancelled_while_waiting(attempt: DeliveryAttempt) -> None:
+    """End an attempt held back (retry or quiet hours) whose campaign was cancelled meanwhile."""
+    DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.RETRY_WAIT).update(
+        status=AttemptStatus.FAILED, updated_at=timezone.now()
+    )
+    in_flight = IN_FLIGHT[Channel(attempt.channel)]
+    if transitions.advance(
+        attempt.recipient_id,
+        in_flight,
+        RecipientStatus.CANCELLED,
+        reason=reasons.CAMPAIGN_CANCELLED,
+    ):
+        transitions.record(
+            attempt.recipient_id,
+            f"{attempt.get_channel_display()} send due",
+            "not sent: campaign cancelled",
+        )
+    transitions.finish_campaign_if_done(_campaign_id(attempt.recipient_id))
+
+
+def _whatsapp_consent_withdrawn(recipient: Recipient, reason: str, event: str) -> None:
+    campaign = recipient.campaign
+    in_flight = IN_FLIGHT[Channel.WHATSAPP]
+    blocker = reasons.FALLBACK_OFF if not campaign.fallback_enabled else ""
+    blocker = blocker or sms_blocker(recipient.contact, campaign)
+    if blocker:
+        transitions.advance(
+            recipient.pk, in_flight, RecipientStatus.SKIPPED, reason=reasons.NO_CONSENT
+        )
+        transitions.record(
+            recipient.pk, event, f"skipped: {reasons.describe(blocker)}", reason, "consent"
+        )
+        return
+    if transitions.advance(
+        recipient.pk,
+        in_flight,
+        RecipientStatus.SMS_PENDING,
+        route=Route.DIRECT_SMS,
+        reason=reason,
+    ):
+        transitions.record(recipient.pk, event, "SMS queued instead", reason, "consent")
+        from .dispatch import dispatch_campaign
+
+        enqueue(dispatch_campaign, campaign.pk)
+
+
+def _no_fallback(
+    recipient: Recipient, from_statuses: Sequence[str], first: str, blocker: str, event: str
+) -> None:
+    transitions.advance(
+        recipient.pk, from_statuses, RecipientStatus.FAILED_WHATSAPP, reason=f"{first}/{blocker}"
+    )
+    transitions.record(
+        recipient.pk, event, f"no fallback possible: {reasons.describe(blocker)}", blocker
+    )
 
 
 def _whatsapp_delivered(attempt: DeliveryAttempt, status: str) -> None:
@@ -230,7 +324,7 @@ def _after_sms_failure(recipient: Recipient, failure: Failure) -> None:
         RecipientStatus.FAILED_BOTH,
         reason=f"{first_reason}/{failure.code}",
     )
-    rule = classify(Channel.SMS, failure.code)
+    rule = classify(Channel.SMS, failure.code, recipient.campaign.sub_account_id)
     transitions.record(
         recipient.pk,
         f"SMS failed: {failure.title}",
@@ -297,6 +391,10 @@ def _recipient(attempt: DeliveryAttempt) -> Recipient:
     return Recipient.objects.select_related(
         "contact", "campaign__sub_account", "campaign__template"
     ).get(pk=attempt.recipient_id)
+
+
+def _sub_account_id(recipient_id: int) -> int:
+    return Recipient.objects.values_list("campaign__sub_account_id", flat=True).get(pk=recipient_id)
 
 
 def _campaign_id(recipient_id: int) -> int:

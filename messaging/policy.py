@@ -7,8 +7,12 @@ times, then treated as terminal and logged for review.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from campaigns.models import SubAccount
 
 logger = logging.getLogger(__name__)
 
@@ -136,15 +140,68 @@ SMS_RULES: dict[str, Rule] = {
     **_rules((30410,), Rule(RETRY, "provider timeout", max_retries=3)),
     **_rules((63017,), Rule(RETRY, "account throughput limit", max_retries=5)),
     **_rules((63038,), Rule(TERMINAL, "account daily message cap reached", halt=Halt.CAMPAIGN)),
+    # Twilio's codes for its own 500 and 503 responses and for rejected credentials.
+    **_rules((20500, 20503), Rule(RETRY, "temporary error at Twilio", max_retries=3)),
+    **_rules((20003,), Rule(TERMINAL, "Twilio credentials rejected", halt=Halt.CAMPAIGN)),
 }
 
 UNKNOWN_CODE = Rule(RETRY, "code not in Switchback's table", max_retries=2)
+# A 5xx without a provider error body, for example from a proxy or load balancer. The
+# provider clients report it as "http_<status>".
+SERVER_ERROR = Rule(RETRY, "provider answered with a server error", max_retries=3)
 
 
-def classify(channel: str, code: str) -> Rule:
-    table = WHATSAPP_RULES if channel == "whatsapp" else SMS_RULES
-    rule = table.get(str(code))
-    if rule is None:
-        logger.warning("unknown %s error code %s: retrying, then terminal", channel, code)
-        return UNKNOWN_CODE
+def classify(channel: str, code: str, sub_account: "SubAccount | int | None" = None) -> Rule:
+    """Return the rule for a provider error code: the sub-account's override when staff set
+    one, else the table's rule, else the rule for unknown codes."""
+    code = str(code)
+    rule = table_rule(channel, code)
+    if sub_account is not None:
+        rule = _overridden(rule, channel, code, sub_account)
     return rule
+
+
+def table_rule(channel: str, code: str) -> Rule:
+    table = WHATSAPP_RULES if channel == "whatsapp" else SMS_RULES
+    rule = table.get(code)
+    if rule is not None:
+        return rule
+    if code.startswith("http_5"):
+        return SERVER_ERROR
+    # Unknown codes go to the log for review, so someone can add them to the table.
+    logger.warning("unknown %s error code %s: retrying, then terminal", channel, code)
+    return UNKNOWN_CODE
+
+
+def _overridden(rule: Rule, channel: str, code: str, sub_account: "SubAccount | int") -> Rule:
+    from .models import PolicyOverride
+
+    sub_account_id = sub_account if isinstance(sub_account, int) else sub_account.pk
+    override = PolicyOverride.objects.filter(
+        sub_account_id=sub_account_id, channel=channel, code=code
+    ).first()
+    if override is None:
+        return rule
+    return override.apply(rule)
+
+
+def with_action(rule: Rule, action: Action, halt: Halt | None, note: str) -> Rule:
+    """Return the rule with another class, and another halt unless halt is None.
+
+    A code made retryable keeps the table's retry budget (or the unknown-code one) and, when
+    its tries run out, does what the table would have done at once.
+    """
+    retries: int
+    exhausted: Action
+    if action == Action.RETRY and rule.action != Action.RETRY:
+        retries, exhausted = UNKNOWN_CODE.max_retries, rule.action
+    else:
+        retries, exhausted = rule.max_retries, rule.exhausted
+    return replace(
+        rule,
+        action=action,
+        description=f"{rule.description} ({note})",
+        max_retries=retries if action == Action.RETRY else 0,
+        exhausted=exhausted,
+        halt=rule.halt if halt is None else halt,
+    )

@@ -20,6 +20,7 @@ from campaigns.models import (
 from messaging.models import (
     Channel,
     DeliveryAttempt,
+    PolicyOverride,
     Provider,
     ProviderEvent,
     WebhookDelivery,
@@ -53,6 +54,7 @@ class AgencyWorld:
     api_key: ApiKey
     webhook_endpoint: WebhookEndpoint
     webhook_delivery: WebhookDelivery
+    policy_override: PolicyOverride
 
     def row(self, model: type[Model]) -> Model:
         """Return this agency's row of the given model."""
@@ -120,4 +122,7 @@ def build_world(prefix: str) -> AgencyWorld:
         api_key,
         endpoint,
         delivery,
+        PolicyOverride.objects.create(
+            sub_account=sub_account, channel="whatsapp", code="131049", action="terminal"
+        ),
     )

@@ -3,9 +3,11 @@
 import os
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import django_rq
 import pytest
+import time_machine
 from django.conf import settings
 from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
@@ -79,15 +81,25 @@ def run_jobs() -> Callable[..., int]:
     return work
 
 
+# SMS to US numbers waits for 08:00-21:00 in the recipient's local time. Sandbox tests
+# therefore run on a clock set to a US afternoon (11:00 in Honolulu, 17:00 in New York),
+# so their outcomes do not depend on when the suite runs.
+US_AFTERNOON = datetime(2026, 6, 2, 21, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def sandbox(live_server, settings) -> Iterator:
     """The provider sandbox as its own process, with webhooks aimed at the live server."""
     from messaging.sandbox.testing import SandboxProcess
 
-    with SandboxProcess(
-        meta_webhook_url=f"{live_server.url}/webhooks/whatsapp/",
-        meta_app_secret=settings.META_APP_SECRET,
-    ) as process:
+    with (
+        time_machine.travel(US_AFTERNOON, tick=True),
+        SandboxProcess(
+            meta_webhook_url=f"{live_server.url}/webhooks/whatsapp/",
+            meta_app_secret=settings.META_APP_SECRET,
+            twilio_inbound_url=f"{live_server.url}/webhooks/twilio/inbound/",
+        ) as process,
+    ):
         settings.WHATSAPP_API_BASE_URL = f"{process.url}/v21.0"
         settings.TWILIO_API_BASE_URL = process.url
         settings.PUBLIC_BASE_URL = live_server.url

@@ -20,7 +20,13 @@ from campaigns.models import (
     SubAccount,
     Template,
 )
-from messaging.models import DeliveryAttempt, ProviderEvent, WebhookDelivery, WebhookEndpoint
+from messaging.models import (
+    DeliveryAttempt,
+    PolicyOverride,
+    ProviderEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from reports.models import SmsRate, WhatsAppRate
 from tests.admin_world import AgencyWorld, build_world
 
@@ -40,6 +46,7 @@ SCOPED_MODELS = [
     ApiKey,
     WebhookEndpoint,
     WebhookDelivery,
+    PolicyOverride,
 ]
 # Registered models that are not an agency's: agency staff have no permission on them.
 UNSCOPED_MODELS = ["auth.User", "auth.Group", "django_rq.Dashboard"]

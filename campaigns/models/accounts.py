@@ -1,8 +1,10 @@
 """Agencies and their sub-accounts, with each sub-account's WhatsApp and SMS senders."""
 
+from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -43,6 +45,18 @@ class SubAccount(models.Model):
     sms_from_number = models.CharField("SMS sender number", max_length=32, blank=True)
     # ISO 3166 alpha-2 codes the sub-account may send SMS to; empty allows every country.
     sms_countries = models.JSONField("SMS countries", default=list, blank=True)
+    # US law allows marketing SMS 08:00-21:00 in the recipient's local time; a sub-account
+    # may narrow the window (some states end at 20:00) but never widen it.
+    sms_window_start = models.TimeField(
+        "SMS window start",
+        default=time(8),
+        help_text="earliest local time of a US recipient for SMS; before 08:00 counts as 08:00",
+    )
+    sms_window_end = models.TimeField(
+        "SMS window end",
+        default=time(21),
+        help_text="latest local time of a US recipient for SMS; after 21:00 counts as 21:00",
+    )
 
     # Marketers: compose and watch this sub-account's campaigns in the browser UI.
     marketers = models.ManyToManyField(
@@ -67,6 +81,16 @@ class SubAccount(models.Model):
     @property
     def sms_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.sms_from_number)
+
+    def clean(self) -> None:
+        if self.sms_window_start >= self.sms_window_end:
+            raise ValidationError(
+                {
+                    "sms_window_end": f"The SMS window ends at {self.sms_window_end:%H:%M}, "
+                    f"not after its start {self.sms_window_start:%H:%M}: set an end after "
+                    "the start."
+                }
+            )
 
     def allows_sms_to(self, country: str) -> bool:
         return not self.sms_countries or country in self.sms_countries

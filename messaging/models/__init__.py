@@ -1,6 +1,7 @@
 from .attempts import AttemptStatus, Channel, DeliveryAttempt
 from .events import Provider, ProviderEvent
 from .outbound import DeliveryStatus, OutboundEvent, WebhookDelivery, WebhookEndpoint
+from .policy import HaltChoice, PolicyOverride
 
 __all__ = [
     "AttemptStatus",
@@ -12,4 +13,6 @@ __all__ = [
     "ProviderEvent",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "HaltChoice",
+    "PolicyOverride",
 ]

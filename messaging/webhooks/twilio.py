@@ -1,4 +1,5 @@
-"""Twilio's status callbacks, one URL per delivery attempt, signed with the account's token."""
+"""Twilio's webhooks, signed with the sub-account's auth token: status callbacks (one URL
+per delivery attempt) and inbound messages (opt-out and opt-in keywords)."""
 
 import logging
 
@@ -9,6 +10,7 @@ from twilio.request_validator import RequestValidator
 
 from ..events import process_twilio_event
 from ..models import DeliveryAttempt, Provider, ProviderEvent
+from ..optouts import process_twilio_inbound, sms_sub_accounts
 from ..queue import enqueue
 from . import log_rejection
 
@@ -42,6 +44,31 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
     enqueue(process_twilio_event, event.pk)
     return HttpResponse("ok")
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    """Store an inbound SMS to a sub-account's number and queue its keyword handling."""
+    account_sid, to = request.POST.get("AccountSid", ""), request.POST.get("To", "")
+    sub_accounts = sms_sub_accounts(account_sid, to)
+    if not any(signature_valid(request, s.twilio_auth_token) for s in sub_accounts):
+        # Without a sub-account for the number there is no token to check the signature.
+        logger.warning(
+            "Twilio inbound SMS to %s on %s rejected: unknown number or bad signature",
+            to,
+            account_sid,
+        )
+        return HttpResponseForbidden("invalid signature")
+
+    event = ProviderEvent.objects.create(
+        provider=Provider.TWILIO,
+        kind="inbound_sms",
+        body=request.body.decode("utf-8", errors="replace"),
+    )
+    enqueue(process_twilio_inbound, event.pk)
+    # An empty TwiML document: Switchback sends no automatic reply of its own.
+    return HttpResponse("<Response></Response>", content_type="text/xml")
 
 
 def signature_valid(request: HttpRequest, auth_token: str) -> bool:

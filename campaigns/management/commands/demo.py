@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns import reasons
 from campaigns.contact_import import ImportFileError, import_contacts
+from campaigns.decision_log import explain_recipient
 from campaigns.launch import start_launch
 from campaigns.models import (
     Agency,
@@ -135,3 +136,22 @@ class Command(BaseCommand):
         pairs = Counter(recipients.exclude(reason="").values_list("status", "reason"))
         for (status, reason), count in pairs.most_common():
             self.stdout.write(f"  {status:<20} {count:>5}  {reasons.describe(reason)}")
+        self._examples(campaign)
+
+    def _examples(self, campaign: Campaign) -> None:
+        """Print the decision log of one recipient per final state, with the most telling
+        route: a fallback or a direct SMS where there is one."""
+        self.stdout.write("decision log of one recipient per final state:")
+        statuses = campaign.recipients.values_list("status", flat=True).distinct()
+        for status in sorted(set(statuses)):
+            example = (
+                campaign.recipients.filter(status=status)
+                .order_by("-fallback_triggered", "-route", "id")
+                .first()
+            )
+            if example is None:
+                continue
+            lines = explain_recipient(example)
+            self.stdout.write(f"  [{status}] {lines[0]}")
+            for line in lines[1:]:
+                self.stdout.write(f"      {line}")

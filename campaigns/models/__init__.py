@@ -1,4 +1,4 @@
-from .accounts import Agency, SubAccount
+from .accounts import Agency, BusinessPortfolio, SubAccount
 from .campaigns import (
     FINAL_STATUSES,
     Campaign,
@@ -14,6 +14,7 @@ from .templates import Template, TemplateCategory, TemplateStatus
 __all__ = [
     "FINAL_STATUSES",
     "Agency",
+    "BusinessPortfolio",
     "Campaign",
     "CampaignStatus",
     "Contact",

@@ -1,0 +1,138 @@
+"""Periodic repair from the database, for work lost with a worker or with Redis.
+
+The database is the record of what remains to do; Redis only holds the queue and the
+limits. Each sweep:
+
+* releases attempts left "queued" by a dead worker (nothing was sent for them);
+* marks attempts "sending" for longer than SWEEP_UNKNOWN_AFTER_SECONDS with no status
+  webhook as "unknown": the request may have reached the provider, so the message is
+  never sent again, and a late webhook still completes the attempt;
+* queues the launch of campaigns stuck in "launching" and the dispatch of running
+  campaigns that have recipients due, in case their jobs were lost;
+* ends waiting recipients of cancelled campaigns and completes finished campaigns.
+
+Running a dispatch twice is harmless because claims are conditional, so the sweeper
+queues without checking for a job already in the queue.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns import reasons, transitions
+from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
+
+from . import dispatch
+from .models import AttemptStatus, DeliveryAttempt
+from .queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    released: int = 0
+    unknown: int = 0
+    launches: list[int] = field(default_factory=list)
+    dispatches: list[int] = field(default_factory=list)
+
+
+def sweep(queued_after: float | None = None, unknown_after: float | None = None) -> SweepReport:
+    """Run one sweep; the ages default to the SWEEP_* settings, in seconds."""
+    if queued_after is None:
+        queued_after = settings.SWEEP_QUEUED_AFTER_SECONDS
+    if unknown_after is None:
+        unknown_after = settings.SWEEP_UNKNOWN_AFTER_SECONDS
+    report = SweepReport()
+    report.released = release_abandoned(queued_after)
+    report.unknown = mark_unknown(unknown_after)
+    report.launches = requeue_launches(queued_after)
+    report.dispatches = requeue_dispatch()
+    end_cancelled()
+    logger.info(
+        "sweep: %s released, %s unknown, launches %s, dispatches %s",
+        report.released,
+        report.unknown,
+        report.launches,
+        report.dispatches,
+    )
+    return report
+
+
+def release_abandoned(older_than: float) -> int:
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    stale = DeliveryAttempt.objects.filter(status=AttemptStatus.QUEUED, created_at__lt=cutoff)
+    return dispatch.release(
+        stale.select_related("recipient"),
+        None,
+        "worker stopped before sending",
+        "released to be sent by another worker",
+    )
+
+
+def mark_unknown(older_than: float) -> int:
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    stuck = list(
+        DeliveryAttempt.objects.filter(status=AttemptStatus.SENDING, updated_at__lt=cutoff)
+    )
+    marked = 0
+    for attempt in stuck:
+        changed = DeliveryAttempt.objects.filter(
+            pk=attempt.pk, status=AttemptStatus.SENDING
+        ).update(status=AttemptStatus.UNKNOWN, updated_at=timezone.now())
+        if changed:
+            marked += 1
+            logger.warning("attempt %s: no answer and no webhook; marked unknown", attempt.pk)
+            transitions.record(
+                attempt.recipient_id,
+                f"no answer and no status webhook for {older_than:.0f} s",
+                "marked unknown; not sent again, a late webhook still counts",
+                rule="a lost answer may mean sent",
+            )
+    return marked
+
+
+def requeue_launches(older_than: float) -> list[int]:
+    from campaigns.launch import launch_campaign
+
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    stuck = list(
+        Campaign.objects.filter(
+            status=CampaignStatus.LAUNCHING, launched_at__lt=cutoff, recipients__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    for campaign_id in stuck:
+        enqueue(launch_campaign, campaign_id)
+    return stuck
+
+
+def requeue_dispatch() -> list[int]:
+    due = Q(recipients__send_after__isnull=True) | Q(recipients__send_after__lte=timezone.now())
+    running = list(
+        Campaign.objects.filter(due, status=CampaignStatus.RUNNING)
+        .filter(recipients__status__in=dispatch.WAITING)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for campaign_id in running:
+        enqueue(dispatch.dispatch_campaign, campaign_id)
+    for campaign_id in Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list(
+        "pk", flat=True
+    ):
+        transitions.finish_campaign_if_done(campaign_id)
+    return running
+
+
+def end_cancelled() -> int:
+    return Recipient.objects.filter(
+        campaign__status=CampaignStatus.CANCELLED, status__in=dispatch.WAITING
+    ).update(
+        status=RecipientStatus.CANCELLED,
+        reason=reasons.CAMPAIGN_CANCELLED,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )

@@ -7,6 +7,7 @@ limits. Each sweep:
 * marks attempts "sending" for longer than SWEEP_UNKNOWN_AFTER_SECONDS with no status
   webhook as "unknown": the request may have reached the provider, so the message is
   never sent again, and a late webhook still completes the attempt;
+* queues again the processing of webhook events received but not processed;
 * queues the launch of campaigns stuck in "launching" and the dispatch of running
   campaigns that have recipients due, in case their jobs were lost;
 * ends waiting recipients of cancelled campaigns and completes finished campaigns.
@@ -27,7 +28,7 @@ from campaigns import reasons, transitions
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
 from . import dispatch
-from .models import AttemptStatus, DeliveryAttempt
+from .models import AttemptStatus, DeliveryAttempt, Provider, ProviderEvent
 from .queue import enqueue
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 class SweepReport:
     released: int = 0
     unknown: int = 0
+    events: int = 0
     launches: list[int] = field(default_factory=list)
     dispatches: list[int] = field(default_factory=list)
 
@@ -50,13 +52,15 @@ def sweep(queued_after: float | None = None, unknown_after: float | None = None)
     report = SweepReport()
     report.released = release_abandoned(queued_after)
     report.unknown = mark_unknown(unknown_after)
+    report.events = requeue_events(queued_after)
     report.launches = requeue_launches(queued_after)
     report.dispatches = requeue_dispatch()
     end_cancelled()
     logger.info(
-        "sweep: %s released, %s unknown, launches %s, dispatches %s",
+        "sweep: %s released, %s unknown, %s events, launches %s, dispatches %s",
         report.released,
         report.unknown,
+        report.events,
         report.launches,
         report.dispatches,
     )
@@ -94,6 +98,21 @@ def mark_unknown(older_than: float) -> int:
                 rule="a lost answer may mean sent",
             )
     return marked
+
+
+def requeue_events(older_than: float) -> int:
+    """Queue unprocessed webhook events again; applying an event twice changes nothing,
+    because attempts and recipients only move forward."""
+    from .events import process_meta_event, process_twilio_event
+
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    pending = ProviderEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+    count = 0
+    for event_id, provider in pending.values_list("pk", "provider"):
+        job = process_meta_event if provider == Provider.META else process_twilio_event
+        enqueue(job, event_id)
+        count += 1
+    return count
 
 
 def requeue_launches(older_than: float) -> list[int]:

@@ -76,7 +76,7 @@ def workers(sandbox, settings) -> Iterator[Callable[[], subprocess.Popen]]:
             process.kill()
 
 
-def make_campaign(sandbox, size: int) -> Campaign:
+def make_campaign(sandbox, size: int):
     sandbox.configure(unreachable_percent=0, latency_ms=100, webhook_delay_ms=50)
     sub_account = SubAccountFactory()
     template = TemplateFactory(sub_account=sub_account)

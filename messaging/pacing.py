@@ -15,6 +15,8 @@ step in Redis, whichever worker asks:
 * Business portfolio messaging limit: unique recipient numbers messaged in a moving 24 h,
   kept as a sorted set of number -> first send time; members older than 24 h are dropped
   before every check. A number already in the set costs nothing more.
+  NOTE: the window lives only in Redis, so a flush or restart empties it and the
+  portfolio may exceed its limit during the following 24 h.
 
 Times come from Redis (`TIME`), so workers with skewed clocks share one timeline.
 """

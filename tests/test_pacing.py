@@ -117,8 +117,8 @@ def test_messaging_limit_holds_campaign(sandbox):
     assert len(sandbox.messages("whatsapp")) == 2
 
 
-# TODO: fails here: throttled recipients stay pending after the rounds below; remove
-# the mark once the cause is found (the crash-safety tests on PostgreSQL do complete).
+# TODO: throttled recipients stay pending after the rounds below, cause not found.
+# Remove the mark when this passes.
 @pytest.mark.xfail(reason="throttled recipients do not complete in this harness yet")
 @pytest.mark.django_db(transaction=True)
 def test_throttled_sender_fails_nobody(sandbox):

@@ -140,6 +140,10 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 # Recipients claimed by one dispatch job, and HTTP requests in flight inside it.
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=200)
 DISPATCH_CONCURRENCY = env.int("DISPATCH_CONCURRENCY", default=16)
+# The sweeper releases attempts claimed but not sent after this many seconds (their worker
+# died), and marks attempts sent without an answer or webhook after this many as unknown.
+SWEEP_QUEUED_AFTER_SECONDS = env.float("SWEEP_QUEUED_AFTER_SECONDS", default=60.0)
+SWEEP_UNKNOWN_AFTER_SECONDS = env.float("SWEEP_UNKNOWN_AFTER_SECONDS", default=600.0)
 
 # Retry backoff: the first retry waits about RETRY_BASE_SECONDS, each later one twice as
 # long, never more than RETRY_CAP_SECONDS. Meta's pair rate limit (131056) waits

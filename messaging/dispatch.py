@@ -1,26 +1,30 @@
-"""RQ jobs that send: claim a batch of recipients, create their attempts, send over HTTP.
+"""RQ jobs that send: claim a batch of recipients, hold back those that may not be sent
+yet, and send the rest at the senders' pace.
 
-Claiming is a conditional update from the waiting status to the sending one, inside the
-same transaction that creates the attempt rows, so two workers never claim the same
-recipient and every message on the wire has an attempt row that its webhooks can find.
-HTTP requests run in a thread pool; the database is touched only from the job's thread.
+Any number of workers run these jobs at once. A recipient is claimed by a conditional
+update from its waiting status to its sending one, in the transaction that creates its
+attempt row in status "queued", so two workers never claim the same recipient. An attempt
+becomes "sending" only just before its HTTP request (see messaging.sending): a worker
+killed before that sent nothing, and the sweeper hands the recipient back; one killed
+after it may have sent, and only the provider's status webhook decides.
 """
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
 
 from campaigns import transitions
-from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
+from campaigns.models import Campaign, CampaignStatus, Decision, Recipient, RecipientStatus
 
-from . import outcomes, send_gate
-from .content import sms_text, template_parameters
+from . import schedule, sending
 from .models import AttemptStatus, Channel, DeliveryAttempt
-from .providers import ProviderError, ProviderUnreachable, SendResult, twilio, whatsapp
-from .queue import clear_dispatch_flag
+from .queue import clear_dispatch_flag, enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -28,154 +32,197 @@ CLAIMS = {
     Channel.WHATSAPP: (RecipientStatus.PENDING, RecipientStatus.WHATSAPP_SENDING),
     Channel.SMS: (RecipientStatus.SMS_PENDING, RecipientStatus.SMS_SENDING),
 }
+WAITING = [waiting for waiting, _ in CLAIMS.values()]
+RELATED = (
+    "recipient__contact",
+    "recipient__campaign__sub_account",
+    "recipient__campaign__template",
+)
+# Campaign.status_reason lines that dispatch writes start with this, so that dispatch
+# clears its own notes and leaves those of halts alone.
+WAIT_NOTE = "Waiting: "
+
+
+@dataclass(frozen=True)
+class Defer:
+    """A send check's verdict: not now, try again at `until` (None: the check ended the
+    recipient itself and nothing is to be sent)."""
+
+    until: datetime | None
+    event: str
+    action: str
+
+
+# The per-attempt "may send now?" hooks, run on every claimed attempt before pacing.
+# A check returns None to let the attempt go, or a Defer. Consent and quiet hours add
+# theirs here.
+SendCheck = Callable[[DeliveryAttempt, datetime], Defer | None]
+SEND_CHECKS: list[SendCheck] = []
 
 
 def dispatch_campaign(campaign_id: int) -> int:
-    """Send to every waiting recipient of a running campaign, batch by batch. Returns the
-    number of attempts made."""
+    """Send to the waiting recipients of a running campaign, batch by batch, until none
+    can be sent now. Returns the number of messages requested."""
     logger.info("dispatch of campaign %s started", campaign_id)
     # From here on, new work needs a new job: this one may already be past it.
     clear_dispatch_flag(campaign_id)
     made = 0
-    while Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.RUNNING).exists():
-        batch = claim(campaign_id, Channel.WHATSAPP) + claim(campaign_id, Channel.SMS)
-        if not batch:
+    while True:
+        campaign = _running(campaign_id)
+        if campaign is None:
             break
-        send_all(batch)
-        made += len(batch)
+        now = timezone.now()
+        wait = schedule.wait_before_sending(campaign, now)
+        if wait is not None:
+            _wait(campaign, wait.until, wait.reason)
+            break
+        limit = schedule.take_drip_batch(campaign, now)
+        if limit == 0:
+            break
+        batch = _claim_batch(campaign_id, limit or settings.DISPATCH_BATCH_SIZE)
+        if not batch:
+            _wake_for_deferred(campaign)
+            break
+        made += sending.send_batch(batch)
+        if limit:
+            # A drip campaign sends one batch per window; the next job comes at next_batch_at.
+            enqueue(dispatch_campaign, campaign_id, delay=(campaign.drip_every_minutes or 1) * 60)
+            break
     transitions.finish_campaign_if_done(campaign_id)
-    logger.info("dispatch of campaign %s stopped after %s attempts", campaign_id, made)
+    logger.info("dispatch of campaign %s stopped after %s messages", campaign_id, made)
     return made
 
 
-def claim(campaign_id: int, channel: Channel) -> list[DeliveryAttempt]:
-    waiting, sending = CLAIMS[channel]
+def _running(campaign_id: int) -> Campaign | None:
+    return (
+        Campaign.objects.select_related("sub_account")
+        .filter(pk=campaign_id, status=CampaignStatus.RUNNING)
+        .first()
+    )
+
+
+def _claim_batch(campaign_id: int, limit: int) -> list[DeliveryAttempt]:
+    batch = claim(campaign_id, Channel.WHATSAPP, limit)
+    return batch + claim(campaign_id, Channel.SMS, limit - len(batch))
+
+
+def claim(campaign_id: int, channel: Channel, limit: int) -> list[DeliveryAttempt]:
+    """Claim up to `limit` waiting recipients whose send_after has passed; returns their new
+    attempts, in status "queued"."""
+    if limit <= 0:
+        return []
+    waiting, claimed_status = CLAIMS[channel]
+    due = Q(send_after__isnull=True) | Q(send_after__lte=timezone.now())
     with transaction.atomic():
         # SKIP LOCKED lets concurrent workers take disjoint batches on PostgreSQL; the status
         # condition in the UPDATE is what guarantees one claim per recipient everywhere.
         ids = list(
             Recipient.objects.select_for_update(skip_locked=True)
-            .filter(campaign_id=campaign_id, status=waiting)
+            .filter(due, campaign_id=campaign_id, status=waiting)
             .order_by("id")
-            .values_list("id", flat=True)[: settings.DISPATCH_BATCH_SIZE]
+            .values_list("id", flat=True)[:limit]
         )
         if not ids:
             return []
         claimed = list(
             Recipient.objects.filter(id__in=ids, status=waiting).values_list("id", flat=True)
         )
-        Recipient.objects.filter(id__in=claimed).update(status=sending)
-        attempts = [
-            DeliveryAttempt(
-                recipient_id=rid, channel=channel, status=AttemptStatus.SENDING, tries=1
-            )
+        Recipient.objects.filter(id__in=claimed).update(status=claimed_status)
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(recipient_id=rid, channel=channel, status=AttemptStatus.QUEUED)
             for rid in claimed
-        ]
-        DeliveryAttempt.objects.bulk_create(attempts)
-    # bulk_create sets primary keys on PostgreSQL and SQLite; reload to be safe on both.
+        )
+    # Reloaded rather than taken from bulk_create, for the related rows sending needs.
     return list(
         DeliveryAttempt.objects.filter(recipient_id__in=claimed, channel=channel).select_related(
-            "recipient__contact",
-            "recipient__campaign__sub_account",
-            "recipient__campaign__template",
+            *RELATED
         )
     )
 
 
+def release(
+    attempts: Iterable[DeliveryAttempt],
+    until: datetime | None,
+    event: str,
+    action: str,
+    from_status: str = AttemptStatus.QUEUED,
+) -> int:
+    """Hand claimed attempts that sent nothing back to the waiting state, to be claimed
+    again from `until` on. Returns how many were released.
+
+    The attempt row is deleted, because the one-attempt-per-channel constraint must admit
+    the next claim, and the decision log keeps the event. Rows that moved on meanwhile are
+    left alone.
+    """
+    released = 0
+    for attempt in attempts:
+        waiting, claimed_status = CLAIMS[Channel(attempt.channel)]
+        with transaction.atomic():
+            deleted, _ = DeliveryAttempt.objects.filter(pk=attempt.pk, status=from_status).delete()
+            if not deleted:
+                continue
+            Recipient.objects.filter(pk=attempt.recipient_id, status=claimed_status).update(
+                status=waiting, send_after=until, updated_at=timezone.now()
+            )
+            Decision.objects.create(recipient_id=attempt.recipient_id, event=event, action=action)
+        released += 1
+    return released
+
+
 def retry_attempt(attempt_id: int) -> None:
     """Send an attempt again after a failure that the provider says left nothing sent."""
-    attempt = DeliveryAttempt.objects.select_related(
-        "recipient__contact", "recipient__campaign__sub_account", "recipient__campaign__template"
-    ).get(pk=attempt_id)
+    attempt = DeliveryAttempt.objects.select_related(*RELATED).get(pk=attempt_id)
     campaign = attempt.recipient.campaign
     if campaign.status == CampaignStatus.CANCELLED:
         _cancel_waiting_retry(attempt)
         return
     claimed = DeliveryAttempt.objects.filter(pk=attempt_id, status=AttemptStatus.RETRY_WAIT).update(
-        status=AttemptStatus.SENDING, tries=attempt.tries + 1
+        status=AttemptStatus.QUEUED, tries=attempt.tries
     )
     if not claimed:
         logger.info("attempt %s is no longer waiting for a retry", attempt_id)
         return
-    attempt.tries += 1
-    attempt.status = AttemptStatus.SENDING
-    logger.info("attempt %s: try %s", attempt_id, attempt.tries)
-    send_all([attempt])
+    attempt.status = AttemptStatus.QUEUED
+    logger.info("attempt %s: try %s", attempt_id, attempt.tries + 1)
+    sending.send_batch([attempt])
 
 
-def send_all(attempts: list[DeliveryAttempt]) -> None:
-    # Consent and quiet hours are checked at send time: routing happened at launch.
-    attempts = send_gate.admit(attempts)
-    if not attempts:
-        return
-    requests_to_send = [_request_for(attempt) for attempt in attempts]
-    workers = max(1, min(settings.DISPATCH_CONCURRENCY, len(attempts)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
-        answers = list(pool.map(_call, requests_to_send))
-    for attempt, answer in zip(attempts, answers, strict=True):
-        _record(attempt, answer)
-
-
-Answer = SendResult | ProviderError | ProviderUnreachable
-
-
-def _call(request: Callable[[], SendResult]) -> Answer:
-    try:
-        return request()
-    except (ProviderError, ProviderUnreachable) as exc:
-        return exc
-
-
-def _record(attempt: DeliveryAttempt, answer: Answer) -> None:
-    try:
-        if isinstance(answer, SendResult):
-            outcomes.accepted(attempt, answer)
-        elif isinstance(answer, ProviderError):
-            logger.info("attempt %s rejected: %s %s", attempt.pk, answer.code, answer.title)
-            outcomes.failed(attempt, outcomes.Failure(answer.code, answer.title, answer.detail))
-        else:
-            outcomes.unreachable(attempt, answer)
-    except Exception:
-        # One recipient's bookkeeping error must not stop the rest of the batch.
-        logger.exception("attempt %s: recording the answer failed", attempt.pk)
-
-
-def _request_for(attempt: DeliveryAttempt) -> Callable[[], SendResult]:
-    recipient = attempt.recipient
-    campaign = recipient.campaign
-    sub_account = campaign.sub_account
-    if attempt.channel == Channel.WHATSAPP:
-        template = campaign.template
-        parameters = template_parameters(campaign, recipient.contact)
-        return lambda: whatsapp.send_template(
-            phone_number_id=sub_account.whatsapp_phone_number_id,
-            access_token=sub_account.whatsapp_access_token,
-            to=recipient.phone,
-            name=template.name,
-            language=template.language,
-            parameters=parameters,
-            callback_data=callback_data(attempt.pk),
-        )
-    body = sms_text(campaign, recipient.contact)
-    return lambda: twilio.send_sms(
-        account_sid=sub_account.twilio_account_sid,
-        auth_token=sub_account.twilio_auth_token,
-        from_number=sub_account.sms_from_number,
-        to=recipient.phone,
-        body=body,
-        status_callback=status_callback_url(attempt.pk),
+def note_wait(campaign_id: int, reason: str) -> None:
+    """Show why a running campaign is not sending; dispatch clears it when sending resumes."""
+    Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.RUNNING).update(
+        status_reason=f"{WAIT_NOTE}{reason}"[:255]
     )
 
 
-def callback_data(attempt_id: int) -> str:
-    return f"attempt:{attempt_id}"
+def clear_wait(campaign_id: int) -> None:
+    Campaign.objects.filter(pk=campaign_id, status_reason__startswith=WAIT_NOTE).update(
+        status_reason=""
+    )
 
 
-def status_callback_url(attempt_id: int) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status/{attempt_id}/"
+def _wait(campaign: Campaign, until: datetime, reason: str) -> None:
+    note_wait(campaign.pk, reason)
+    delay = max(1.0, (until - timezone.now()).total_seconds())
+    logger.info("campaign %s waits %.0f s: %s", campaign.pk, delay, reason)
+    enqueue(dispatch_campaign, campaign.pk, delay=delay)
+
+
+def _wake_for_deferred(campaign: Campaign) -> None:
+    """Schedule the next dispatch for recipients held back until a later time."""
+    later = Recipient.objects.filter(
+        campaign_id=campaign.pk, status__in=WAITING, send_after__gt=timezone.now()
+    ).aggregate(first=Min("send_after"))["first"]
+    if later is None:
+        clear_wait(campaign.pk)
+        return
+    delay = max(1.0, (later - timezone.now()).total_seconds())
+    logger.info("campaign %s: next deferred recipient due in %.0f s", campaign.pk, delay)
+    enqueue(dispatch_campaign, campaign.pk, delay=delay)
 
 
 def _cancel_waiting_retry(attempt: DeliveryAttempt) -> None:
+    from . import outcomes
+
     DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.RETRY_WAIT).update(
         status=AttemptStatus.FAILED
     )

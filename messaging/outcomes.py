@@ -134,7 +134,8 @@ def consent_withdrawn(attempt: DeliveryAttempt, reason: str) -> None:
     WhatsApp opt-out: the SMS text goes instead where SMS is possible, else the recipient is
     skipped. SMS opt-out: a fallback ends as "no fallback possible", a direct SMS as skipped.
     """
-    changed = DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
+    not_yet_sent = [AttemptStatus.QUEUED, AttemptStatus.SENDING]
+    changed = DeliveryAttempt.objects.filter(pk=attempt.pk, status__in=not_yet_sent).update(
         status=AttemptStatus.FAILED,
         error_code=reason[:16],
         error_title="not sent: the contact opted out",
@@ -198,9 +199,7 @@ def _whatsapp_consent_withdrawn(recipient: Recipient, reason: str, event: str) -
         reason=reason,
     ):
         transitions.record(recipient.pk, event, "SMS queued instead", reason, "consent")
-        from .dispatch import dispatch_campaign
-
-        enqueue(dispatch_campaign, campaign.pk)
+        enqueue_dispatch(campaign.pk)
 
 
 def _no_fallback(

@@ -14,6 +14,10 @@ from .queue import enqueue
 
 logger = logging.getLogger(__name__)
 
+# Attempts claimed but not yet handed to a provider: dispatch creates them "queued" and
+# sending marks them "sending" just before the request.
+NOT_YET_SENT = [AttemptStatus.QUEUED, AttemptStatus.SENDING]
+
 
 def admit(attempts: list[DeliveryAttempt]) -> list[DeliveryAttempt]:
     """Return the attempts that may be sent now; end or defer the others."""
@@ -39,7 +43,7 @@ def consent_withdrawn(attempt: DeliveryAttempt) -> str:
 
 def send_deferred(attempt_id: int) -> None:
     """RQ job: send an SMS held back by quiet hours, unless the campaign was cancelled."""
-    from .dispatch import send_all
+    from .sending import send_batch
 
     attempt = DeliveryAttempt.objects.select_related(
         "recipient__contact", "recipient__campaign__sub_account", "recipient__campaign__template"
@@ -48,13 +52,13 @@ def send_deferred(attempt_id: int) -> None:
         outcomes.cancelled_while_waiting(attempt)
         return
     claimed = DeliveryAttempt.objects.filter(pk=attempt_id, status=AttemptStatus.RETRY_WAIT).update(
-        status=AttemptStatus.SENDING, updated_at=timezone.now()
+        status=AttemptStatus.QUEUED, updated_at=timezone.now()
     )
     if not claimed:
         logger.info("attempt %s is no longer held for quiet hours", attempt_id)
         return
-    attempt.status = AttemptStatus.SENDING
-    send_all([attempt])
+    attempt.status = AttemptStatus.QUEUED
+    send_batch([attempt])
 
 
 def _deferred_for_quiet_hours(attempt: DeliveryAttempt) -> bool:
@@ -65,7 +69,7 @@ def _deferred_for_quiet_hours(attempt: DeliveryAttempt) -> bool:
     send_at = quiet_hours.next_send_time(recipient.phone, recipient.campaign.sub_account, now)
     if send_at is None:
         return False
-    deferred = DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
+    deferred = DeliveryAttempt.objects.filter(pk=attempt.pk, status__in=NOT_YET_SENT).update(
         status=AttemptStatus.RETRY_WAIT, updated_at=now
     )
     if not deferred:

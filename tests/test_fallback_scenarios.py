@@ -23,7 +23,7 @@ from campaigns.models import (
     Template,
     TemplateCategory,
 )
-from messaging.dispatch import claim, send_all
+from messaging.dispatch import claim
 from messaging.events import process_meta_event
 from messaging.models import (
     AttemptStatus,
@@ -32,6 +32,7 @@ from messaging.models import (
     PolicyOverride,
     ProviderEvent,
 )
+from messaging.sending import send_batch
 from tests.conftest import wait_until
 from tests.factories import CampaignFactory, ContactFactory, SubAccountFactory, TemplateFactory
 
@@ -387,7 +388,7 @@ def test_cancel_mid_campaign(sub_account, sandbox):
     campaign = campaign_for(sub_account, GB_MOBILE, GB_UNREACHABLE, US_MOBILE)
     start_launch(campaign)
     launch_campaign(campaign.pk)
-    send_all(claim(campaign.pk, Channel.WHATSAPP))
+    send_batch(claim(campaign.pk, Channel.WHATSAPP, limit=100))
 
     controls.cancel(campaign)
     assert wait_until(lambda: finished(campaign))

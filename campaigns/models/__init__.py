@@ -1,4 +1,4 @@
-from .accounts import Agency, SubAccount
+from .accounts import Agency, BusinessPortfolio, SubAccount
 from .api_keys import ApiKey, IdempotencyRecord
 from .campaigns import (
     FINAL_STATUSES,
@@ -17,6 +17,7 @@ __all__ = [
     "FINAL_STATUSES",
     "Agency",
     "ApiKey",
+    "BusinessPortfolio",
     "Campaign",
     "CampaignStatus",
     "Contact",

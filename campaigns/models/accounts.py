@@ -26,6 +26,26 @@ class Agency(models.Model):
         return self.name
 
 
+class BusinessPortfolio(models.Model):
+    """Meta's container of WhatsApp senders. Its messaging limit caps the unique recipients
+    that all its senders together may message in a moving 24 h."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="portfolios")
+    name = models.CharField(max_length=200)
+    meta_business_id = models.CharField("Meta business id", max_length=64, blank=True)
+    # Meta's tiers are 250, 1,000, 10,000 and 100,000 unique recipients per 24 h, or
+    # unlimited; copy the tier shown in WhatsApp Manager.
+    messaging_limit = models.PositiveIntegerField(
+        default=1000, help_text="Unique recipients per moving 24 h; 0 means unlimited."
+    )
+
+    class Meta:
+        ordering = ["agency__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.agency.name} / {self.name}"
+
+
 class SubAccount(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="sub_accounts")
     name = models.CharField(max_length=200)
@@ -39,10 +59,28 @@ class SubAccount(models.Model):
     )
     whatsapp_display_number = models.CharField(max_length=32, blank=True)
     whatsapp_access_token = models.CharField(max_length=512, blank=True)
+    whatsapp_messages_per_second = models.PositiveIntegerField(
+        "WhatsApp messages per second",
+        default=80,
+        help_text="Throughput of the WhatsApp number: 80 by default, 1,000 after Meta's upgrade.",
+    )
+    business_portfolio = models.ForeignKey(
+        BusinessPortfolio,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sub_accounts",
+        help_text="Without a portfolio, no messaging limit is applied.",
+    )
 
     twilio_account_sid = models.CharField("Twilio account SID", max_length=64, blank=True)
     twilio_auth_token = models.CharField(max_length=128, blank=True)
     sms_from_number = models.CharField("SMS sender number", max_length=32, blank=True)
+    # NOTE: 10/s is a placeholder; the right rate depends on the number type (a US long
+    # code gets 1 message/s from Twilio, a short code 100).
+    sms_messages_per_second = models.PositiveIntegerField(
+        "SMS messages per second", default=10, help_text="Sends per second of the SMS sender."
+    )
     # ISO 3166 alpha-2 codes the sub-account may send SMS to; empty allows every country.
     sms_countries = models.JSONField("SMS countries", default=list, blank=True)
     # US law allows marketing SMS 08:00-21:00 in the recipient's local time; a sub-account

@@ -35,6 +35,19 @@ class Campaign(models.Model):
         "so those recipients get the SMS text without a WhatsApp attempt.",
     )
 
+    # Schedule: nothing is sent before send_at. Forms take it in the sub-account's time
+    # zone; it is stored in UTC like every datetime.
+    send_at = models.DateTimeField(null=True, blank=True)
+    # Drip: drip_size recipients every drip_every_minutes, only on drip_weekdays (0 is
+    # Monday) between drip_start_hour and drip_end_hour in the sub-account's time zone.
+    drip_size = models.PositiveIntegerField(null=True, blank=True)
+    drip_every_minutes = models.PositiveIntegerField(null=True, blank=True)
+    drip_weekdays = models.JSONField(default=list, blank=True)
+    drip_start_hour = models.PositiveSmallIntegerField(default=0)
+    drip_end_hour = models.PositiveSmallIntegerField(default=24)
+    # When the next drip batch may start; set by dispatch after each batch.
+    next_batch_at = models.DateTimeField(null=True, blank=True)
+
     status = models.CharField(
         max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
     )
@@ -101,6 +114,9 @@ class Recipient(models.Model):
     # "sms_opt_out"; the decision log holds the full story.
     reason = models.CharField(max_length=64, blank=True)
     fallback_triggered = models.BooleanField(default=False)
+    # Dispatch leaves a waiting recipient alone until then: pair rate, messaging limit,
+    # quiet hours.
+    send_after = models.DateTimeField(null=True, blank=True)
     # WhatsApp reported delivery after the fallback SMS had already gone out.
     delivered_both = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -9,6 +9,9 @@ class Channel(models.TextChoices):
 
 
 class AttemptStatus(models.TextChoices):
+    # Claimed by a worker but not yet on the wire: a crash here sent nothing, so the
+    # sweeper may release the recipient for another worker.
+    QUEUED = "queued"
     # The row exists before the HTTP request, so a crash mid-request leaves a trace that
     # webhooks can complete instead of a second send.
     SENDING = "sending"

@@ -1,0 +1,157 @@
+"""Periodic repair from the database, for work lost with a worker or with Redis.
+
+The database is the record of what remains to do; Redis only holds the queue and the
+limits. Each sweep:
+
+* releases attempts left "queued" by a dead worker (nothing was sent for them);
+* marks attempts "sending" for longer than SWEEP_UNKNOWN_AFTER_SECONDS with no status
+  webhook as "unknown": the request may have reached the provider, so the message is
+  never sent again, and a late webhook still completes the attempt;
+* queues again the processing of webhook events received but not processed;
+* queues the launch of campaigns stuck in "launching" and the dispatch of running
+  campaigns that have recipients due, in case their jobs were lost;
+* ends waiting recipients of cancelled campaigns and completes finished campaigns.
+
+Running a dispatch twice is harmless because claims are conditional, so the sweeper
+queues without checking for a job already in the queue.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns import reasons, transitions
+from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
+
+from . import dispatch
+from .models import AttemptStatus, DeliveryAttempt, Provider, ProviderEvent
+from .queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    released: int = 0
+    unknown: int = 0
+    events: int = 0
+    launches: list[int] = field(default_factory=list)
+    dispatches: list[int] = field(default_factory=list)
+
+
+def sweep(queued_after: float | None = None, unknown_after: float | None = None) -> SweepReport:
+    """Run one sweep; the ages default to the SWEEP_* settings, in seconds."""
+    if queued_after is None:
+        queued_after = settings.SWEEP_QUEUED_AFTER_SECONDS
+    if unknown_after is None:
+        unknown_after = settings.SWEEP_UNKNOWN_AFTER_SECONDS
+    report = SweepReport()
+    report.released = release_abandoned(queued_after)
+    report.unknown = mark_unknown(unknown_after)
+    report.events = requeue_events(queued_after)
+    report.launches = requeue_launches(queued_after)
+    report.dispatches = requeue_dispatch()
+    end_cancelled()
+    logger.info(
+        "sweep: %s released, %s unknown, %s events, launches %s, dispatches %s",
+        report.released,
+        report.unknown,
+        report.events,
+        report.launches,
+        report.dispatches,
+    )
+    return report
+
+
+def release_abandoned(older_than: float) -> int:
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    stale = DeliveryAttempt.objects.filter(status=AttemptStatus.QUEUED, created_at__lt=cutoff)
+    return dispatch.release(
+        stale.select_related("recipient"),
+        None,
+        "worker stopped before sending",
+        "released to be sent by another worker",
+    )
+
+
+def mark_unknown(older_than: float) -> int:
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    stuck = list(
+        DeliveryAttempt.objects.filter(status=AttemptStatus.SENDING, updated_at__lt=cutoff)
+    )
+    marked = 0
+    for attempt in stuck:
+        changed = DeliveryAttempt.objects.filter(
+            pk=attempt.pk, status=AttemptStatus.SENDING
+        ).update(status=AttemptStatus.UNKNOWN, updated_at=timezone.now())
+        if changed:
+            marked += 1
+            logger.warning("attempt %s: no answer and no webhook; marked unknown", attempt.pk)
+            transitions.record(
+                attempt.recipient_id,
+                f"no answer and no status webhook for {older_than:.0f} s",
+                "marked unknown; not sent again, a late webhook still counts",
+                rule="a lost answer may mean sent",
+            )
+    return marked
+
+
+def requeue_events(older_than: float) -> int:
+    """Queue unprocessed webhook events again; applying an event twice changes nothing,
+    because attempts and recipients only move forward."""
+    from .events import process_meta_event, process_twilio_event
+
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    pending = ProviderEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+    count = 0
+    for event_id, provider in pending.values_list("pk", "provider"):
+        job = process_meta_event if provider == Provider.META else process_twilio_event
+        enqueue(job, event_id)
+        count += 1
+    return count
+
+
+def requeue_launches(older_than: float) -> list[int]:
+    from campaigns.launch import launch_campaign
+
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    stuck = list(
+        Campaign.objects.filter(
+            status=CampaignStatus.LAUNCHING, launched_at__lt=cutoff, recipients__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    for campaign_id in stuck:
+        enqueue(launch_campaign, campaign_id)
+    return stuck
+
+
+def requeue_dispatch() -> list[int]:
+    due = Q(recipients__send_after__isnull=True) | Q(recipients__send_after__lte=timezone.now())
+    running = list(
+        Campaign.objects.filter(due, status=CampaignStatus.RUNNING)
+        .filter(recipients__status__in=dispatch.WAITING)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for campaign_id in running:
+        enqueue(dispatch.dispatch_campaign, campaign_id)
+    for campaign_id in Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list(
+        "pk", flat=True
+    ):
+        transitions.finish_campaign_if_done(campaign_id)
+    return running
+
+
+def end_cancelled() -> int:
+    return Recipient.objects.filter(
+        campaign__status=CampaignStatus.CANCELLED, status__in=dispatch.WAITING
+    ).update(
+        status=RecipientStatus.CANCELLED,
+        reason=reasons.CAMPAIGN_CANCELLED,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )

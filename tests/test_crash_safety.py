@@ -1,0 +1,165 @@
+"""Real `rqworker` processes killed, run side by side, and left without Redis data: each
+recipient still gets exactly one WhatsApp message and ends in a final state.
+
+These need PostgreSQL (row locks and concurrent writers across processes) and a Redis
+server that every process reaches, so they skip on SQLite.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import django_rq
+import pytest
+from django.db import connection
+
+from campaigns.launch import start_launch
+from campaigns.models import FINAL_STATUSES, Campaign, CampaignStatus, Recipient
+from messaging.sweeper import sweep
+from tests.factories import CampaignFactory, ContactFactory, SubAccountFactory, TemplateFactory
+from tests.test_campaign_flow import database_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "crash-safety tests need PostgreSQL and a shared Redis: set DATABASE_URL=postgres://... "
+            "and REDIS_URL=redis://..."
+        )
+
+
+@pytest.fixture
+def workers(sandbox, settings) -> Iterator[Callable[[], subprocess.Popen]]:
+    """Start real `manage.py rqworker` processes against the test database and Redis."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        WHATSAPP_API_BASE_URL=settings.WHATSAPP_API_BASE_URL,
+        TWILIO_API_BASE_URL=settings.TWILIO_API_BASE_URL,
+        PUBLIC_BASE_URL=settings.PUBLIC_BASE_URL,
+        # Small batches and few threads keep the campaign running long enough to be hit.
+        DISPATCH_BATCH_SIZE="10",
+        DISPATCH_CONCURRENCY="4",
+    )
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "rqworker", "default", "--with-scheduler"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def make_campaign(sandbox, size: int):
+    sandbox.configure(unreachable_percent=0, latency_ms=100, webhook_delay_ms=50)
+    sub_account = SubAccountFactory()
+    template = TemplateFactory(sub_account=sub_account)
+    for n in range(size):
+        ContactFactory(sub_account=sub_account, phone=f"+4474001{n:05d}")
+    return CampaignFactory(sub_account=sub_account, template=template)
+
+
+def poll(
+    condition: Callable[[], bool], timeout: float = 60.0, every: Callable[[], object] | None = None
+) -> bool:
+    """Wait for condition() without running jobs here: the worker processes run them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if every is not None:
+            every()
+        time.sleep(0.5)
+    return False
+
+
+def completed(campaign: Campaign) -> bool:
+    campaign.refresh_from_db()
+    return campaign.status == CampaignStatus.COMPLETED
+
+
+def whatsapp_counts(sandbox) -> Counter[str]:
+    return Counter(message["to"] for message in sandbox.messages("whatsapp"))
+
+
+def open_recipients(campaign: Campaign) -> int:
+    return Recipient.objects.filter(campaign=campaign).exclude(status__in=FINAL_STATUSES).count()
+
+
+def test_sigkill_mid_campaign(sandbox, workers):
+    campaign = make_campaign(sandbox, 60)
+    start_launch(campaign)
+    first = workers()
+    assert poll(lambda: len(sandbox.messages("whatsapp")) >= 10)
+
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    sent_before_kill = len(sandbox.messages("whatsapp"))
+    # The dead worker's claims and its lost job come back from the database.
+    sweep(queued_after=0, unknown_after=3600)
+    workers()
+    assert poll(lambda: completed(campaign), timeout=90)
+
+    counts = whatsapp_counts(sandbox)
+    assert sent_before_kill < 60
+    assert len(counts) == 60
+    assert max(counts.values()) == 1
+    assert open_recipients(campaign) == 0
+
+
+def test_four_workers_no_duplicate(sandbox, workers):
+    campaign = make_campaign(sandbox, 200)
+    for _ in range(4):
+        workers()
+    start_launch(campaign)
+    assert poll(lambda: completed(campaign), timeout=90)
+
+    counts = whatsapp_counts(sandbox)
+    assert len(counts) == 200
+    assert max(counts.values()) == 1
+    assert open_recipients(campaign) == 0
+
+
+def test_redis_flush_mid_campaign(sandbox, workers):
+    campaign = make_campaign(sandbox, 60)
+    start_launch(campaign)
+    workers()
+    assert poll(lambda: len(sandbox.messages("whatsapp")) >= 10)
+
+    django_rq.get_connection("default").flushdb()
+    # The sweeper, run periodically in production, rebuilds the lost work.
+    assert poll(
+        lambda: completed(campaign),
+        timeout=90,
+        every=lambda: sweep(queued_after=5, unknown_after=3600),
+    )
+
+    counts = whatsapp_counts(sandbox)
+    assert len(counts) == 60
+    assert max(counts.values()) == 1

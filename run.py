@@ -139,6 +139,8 @@ def start(env: dict[str, str]) -> int:
             ],
             env,
         ),
+        # Re-queues work lost with Redis and settles attempts that never got an answer.
+        spawn("sweeper", [str(PYTHON), "manage.py", "sweep", "--every", "30"], env),
         spawn(
             "web",
             [

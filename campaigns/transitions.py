@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import FINAL_STATUSES, Campaign, CampaignStatus, Decision, Recipient
@@ -42,6 +43,14 @@ def record(recipient_id: int, event: str, action: str, code: str = "", rule: str
 
 
 def finish_campaign_if_done(campaign_id: int) -> bool:
+    """Complete a running campaign whose recipients are all final; returns whether it did.
+
+    Inside a transaction the check waits for the commit: two transactions that each end
+    the other's last open recipient would otherwise both see one still open.
+    """
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: finish_campaign_if_done(campaign_id))
+        return False
     open_recipients = Recipient.objects.filter(campaign_id=campaign_id).exclude(
         status__in=FINAL_STATUSES
     )

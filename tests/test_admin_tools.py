@@ -160,3 +160,12 @@ def test_replay_reprocesses_event(staff_client, home):
     assert event.processed_at is not None
     assert "SMS status 'bogus' not acted on" in event.error
     assert any("1 events replayed; 1 left problems" in text for text in messages_of(response))
+
+
+def test_agency_list_links_roll_up(client):
+    home = build_world("Home")
+    client.force_login(home.staff)
+
+    page = client.get(reverse("admin:campaigns_agency_changelist")).content.decode()
+
+    assert reverse("reports:report", args=["agency", home.agency.pk]) in page

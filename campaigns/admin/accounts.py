@@ -9,7 +9,9 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
 from campaigns import roles, template_sync
@@ -54,9 +56,14 @@ class AgencyForm(forms.ModelForm):
 class AgencyAdmin(AgencyScopedAdmin):
     agency_path = "pk"
     form = AgencyForm
-    list_display = ["name", "markup", "created_at"]
+    list_display = ["name", "markup", "created_at", "roll_up"]
     search_fields = ["name"]
     filter_horizontal = ["staff"]
+
+    @admin.display(description="report")
+    def roll_up(self, agency: Agency) -> str:
+        url = reverse("reports:report", args=["agency", agency.pk])
+        return format_html('<a href="{}">fallback and spend roll-up</a>', url)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

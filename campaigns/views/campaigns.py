@@ -24,8 +24,11 @@ from campaigns.models import (
 )
 from campaigns.templatetags.switchback_ui import state_words
 from messaging.models import Channel, DeliveryAttempt
+from reports import billing
+from reports.figures import campaign_figures
 
 from .scope import current_sub_account, scoped_object
+from .spend import spend_lines
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +94,15 @@ def progress(campaign: Campaign) -> dict[str, object]:
 
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = scoped_object(request, Campaign.objects.select_related("template"), pk=pk)
+    campaign = scoped_object(
+        request, Campaign.objects.select_related("template", "sub_account__agency"), pk=pk
+    )
     if campaign.status == CampaignStatus.DRAFT:
         return redirect("campaigns:campaign_review", pk=campaign.pk)
-    return render(request, "campaigns/campaigns/detail.html", progress(campaign))
+    estimated = spend_lines(billing.estimate(campaign))
+    actual = spend_lines(campaign_figures(campaign).total.spend)
+    context = {**progress(campaign), "spend_rows": list(zip(estimated, actual, strict=True))}
+    return render(request, "campaigns/campaigns/detail.html", context)
 
 
 @login_required

@@ -16,9 +16,11 @@ from campaigns.launch import LaunchError, start_launch
 from campaigns.models import Campaign, CampaignStatus, Contact, SubAccount
 from campaigns.models.templates import VARIABLE
 from messaging.content import sms_text, template_parameters
+from reports import billing
 
 from .contacts import tags_of
 from .scope import current_sub_account, scoped_object
+from .spend import spend_lines
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
         "whatsapp_text": whatsapp_preview(campaign, sample),
         "sms": sms_preview.preview(sample_sms),
         "template_sendable": campaign.template.sendable,
+        "estimate_lines": spend_lines(billing.estimate(campaign)),
     }
     return render(request, "campaigns/compose/review.html", context)
 

@@ -1,18 +1,20 @@
 """Marketer UI: cost estimate, schedule and drip, uploaded-list audience, report links."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from campaigns.models import CampaignStatus, TemplateCategory
+from campaigns.models import Campaign, CampaignStatus, TemplateCategory
 from reports.models import SmsRate, WhatsAppRate
 from tests.factories import (
     CampaignFactory,
     ContactFactory,
     RecipientFactory,
     SubAccountFactory,
+    TemplateFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +110,149 @@ def test_campaign_page_links_report(marketer_client, sub_account):
 def test_nav_links_reports(marketer_client):
     response = marketer_client.get(reverse("campaigns:campaign_list"))
     assert f'href="{reverse("reports:index")}"' in response.content.decode()
+
+
+# Schedule and drip
+
+
+def _compose(marketer_client, sub_account, **fields):
+    template = TemplateFactory(sub_account=sub_account)
+    data = {
+        "name": "Spring",
+        "template": template.pk,
+        "audience": "all",
+        "var_0_source": "contact.first_name",
+        "fallback_enabled": "on",
+        "fallback_text": "Hi {first_name}, sale on.",
+        **fields,
+    }
+    return marketer_client.post(reverse("campaigns:campaign_new"), data)
+
+
+def test_send_at_read_in_sub_account_zone(marketer_client, sub_account):
+    _compose(marketer_client, sub_account, send_mode="at", send_at="2030-06-01T09:00")
+    campaign = Campaign.objects.get(name="Spring")
+    # Berlin is UTC+2 in summer.
+    assert campaign.send_at == datetime(2030, 6, 1, 7, 0, tzinfo=UTC)
+
+
+def test_send_at_in_past_rejected(marketer_client, sub_account):
+    response = _compose(marketer_client, sub_account, send_mode="at", send_at="2020-01-01T09:00")
+    errors = response.context["form"].errors["send_at"]
+    assert "in the past" in errors[0]
+    assert 'id="id_send_at_error"' in response.content.decode()
+
+
+def test_send_at_missing_rejected(marketer_client, sub_account):
+    response = _compose(marketer_client, sub_account, send_mode="at", send_at="")
+    assert "Pick the date and time" in response.context["form"].errors["send_at"][0]
+
+
+def test_send_at_in_dst_gap_rejected(marketer_client, sub_account):
+    # Berlin clocks jump from 02:00 to 03:00 on 2030-03-31.
+    response = _compose(marketer_client, sub_account, send_mode="at", send_at="2030-03-31T02:30")
+    assert "daylight saving" in response.context["form"].errors["send_at"][0]
+
+
+def test_send_now_ignores_send_at(marketer_client, sub_account):
+    _compose(marketer_client, sub_account, send_mode="now", send_at="2030-06-01T09:00")
+    assert Campaign.objects.get(name="Spring").send_at is None
+
+
+def test_drip_saved(marketer_client, sub_account):
+    _compose(
+        marketer_client,
+        sub_account,
+        drip_enabled="on",
+        drip_size="100",
+        drip_every_minutes="15",
+        drip_weekdays=["0", "1", "2", "3", "4"],
+        drip_start_hour="9",
+        drip_end_hour="17",
+    )
+    campaign = Campaign.objects.get(name="Spring")
+    assert campaign.drip_size == 100
+    assert campaign.drip_every_minutes == 15
+    assert campaign.drip_weekdays == [0, 1, 2, 3, 4]
+    assert (campaign.drip_start_hour, campaign.drip_end_hour) == (9, 17)
+
+
+def test_drip_missing_size_rejected(marketer_client, sub_account):
+    response = _compose(
+        marketer_client,
+        sub_account,
+        drip_enabled="on",
+        drip_every_minutes="15",
+        drip_weekdays=["0"],
+    )
+    assert "how many recipients" in response.context["form"].errors["drip_size"][0]
+
+
+def test_drip_window_end_before_start(marketer_client, sub_account):
+    response = _compose(
+        marketer_client,
+        sub_account,
+        drip_enabled="on",
+        drip_size="100",
+        drip_every_minutes="15",
+        drip_weekdays=["0"],
+        drip_start_hour="17",
+        drip_end_hour="9",
+    )
+    assert "end hour after the start" in response.context["form"].errors["drip_end_hour"][0]
+
+
+def test_drip_without_weekday_rejected(marketer_client, sub_account):
+    response = _compose(
+        marketer_client, sub_account, drip_enabled="on", drip_size="5", drip_every_minutes="1"
+    )
+    assert "weekday" in response.context["form"].errors["drip_weekdays"][0]
+
+
+def test_drip_off_clears_stored_drip(marketer_client, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account, drip_size=10, drip_every_minutes=5)
+    data = {
+        "name": campaign.name,
+        "template": campaign.template.pk,
+        "audience": "all",
+        "var_0_source": "contact.first_name",
+        "fallback_enabled": "on",
+        "fallback_text": "Hi",
+    }
+    marketer_client.post(reverse("campaigns:campaign_edit", args=[campaign.pk]), data)
+    campaign.refresh_from_db()
+    assert campaign.drip_size is None
+
+
+def test_edit_shows_local_send_at(marketer_client, sub_account):
+    campaign = CampaignFactory(
+        sub_account=sub_account, send_at=datetime(2030, 6, 1, 7, 0, tzinfo=UTC)
+    )
+    response = marketer_client.get(reverse("campaigns:campaign_edit", args=[campaign.pk]))
+    assert 'value="2030-06-01T09:00"' in response.content.decode()
+
+
+def test_review_shows_schedule(marketer_client, sub_account):
+    campaign = CampaignFactory(
+        sub_account=sub_account,
+        send_at=datetime(2030, 6, 1, 7, 0, tzinfo=UTC),
+        drip_size=100,
+        drip_every_minutes=15,
+        drip_weekdays=[0, 1, 2, 3, 4],
+        drip_start_hour=9,
+        drip_end_hour=17,
+    )
+    response = marketer_client.get(reverse("campaigns:campaign_review", args=[campaign.pk]))
+    body = response.content.decode()
+    assert "Scheduled for Sat 2030-06-01 09:00 Europe/Berlin." in body
+    assert "100 recipients every 15 minutes, Mon, Tue, Wed, Thu, Fri, 09:00-17:00" in body
+
+
+def test_campaign_page_shows_wait_reason(marketer_client, sub_account):
+    campaign = CampaignFactory(
+        sub_account=sub_account,
+        status=CampaignStatus.RUNNING,
+        status_reason="Waiting: Scheduled for 2030-06-01 09:00 CEST.",
+    )
+    response = marketer_client.get(reverse("campaigns:campaign_progress", args=[campaign.pk]))
+    assert "Waiting: Scheduled for 2030-06-01 09:00 CEST." in response.content.decode()

@@ -4,6 +4,8 @@ from django import forms
 
 from campaigns.models import Campaign, SubAccount, Template, TemplateStatus
 
+from .schedule import ScheduleFields
+
 # Contact fields a template variable or an SMS merge field may take its value from.
 CONTACT_FIELDS = [
     ("contact.first_name", "First name"),
@@ -16,7 +18,7 @@ CONTACT_FIELDS = [
 LITERAL = "literal"
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(ScheduleFields, forms.ModelForm):
     """Compose a campaign. The template's variables get one source field each."""
 
     AUDIENCE_CHOICES = [("all", "All contacts"), ("tags", "Contacts with any of these tags")]
@@ -61,6 +63,7 @@ class CampaignForm(forms.ModelForm):
             self.initial.setdefault("audience", "tags")
             self.initial.setdefault("tags", self.instance.audience_tags)
         self._add_variable_fields()
+        self.setup_schedule(sub_account, self.instance)
 
     def selected_template(self) -> Template | None:
         template_field = self.fields["template"]
@@ -127,6 +130,7 @@ class CampaignForm(forms.ModelForm):
             else:
                 variables.append(source or "")
         cleaned["variables"] = variables
+        self.clean_schedule(cleaned)
         return cleaned
 
     def save(self, commit: bool = True) -> Campaign:
@@ -135,6 +139,7 @@ class CampaignForm(forms.ModelForm):
         campaign.variables = self.cleaned_data["variables"]
         audience_tags = self.cleaned_data.get("tags") or []
         campaign.audience_tags = audience_tags if self.cleaned_data["audience"] == "tags" else []
+        self.apply_schedule(campaign)
         if commit:
             campaign.save()
         return campaign

@@ -29,6 +29,7 @@ from reports.figures import campaign_figures
 
 from .scope import current_sub_account, scoped_object
 from .spend import spend_lines
+from .timing import schedule_words
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("campaigns:campaign_review", pk=campaign.pk)
     estimated = spend_lines(billing.estimate(campaign))
     actual = spend_lines(campaign_figures(campaign).total.spend)
-    context = {**progress(campaign), "spend_rows": list(zip(estimated, actual, strict=True))}
+    context = {
+        **progress(campaign),
+        "spend_rows": list(zip(estimated, actual, strict=True)),
+        "schedule": schedule_words(campaign),
+    }
     return render(request, "campaigns/campaigns/detail.html", context)
 
 

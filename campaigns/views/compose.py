@@ -21,6 +21,7 @@ from reports import billing
 from .contacts import tags_of
 from .scope import current_sub_account, scoped_object
 from .spend import spend_lines
+from .timing import schedule_words
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
         "sms": sms_preview.preview(sample_sms),
         "template_sendable": campaign.template.sendable,
         "estimate_lines": spend_lines(billing.estimate(campaign)),
+        "schedule": schedule_words(campaign),
     }
     return render(request, "campaigns/compose/review.html", context)
 

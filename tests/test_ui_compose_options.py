@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from campaigns.launch import launch_campaign, start_launch
 from campaigns.models import Campaign, CampaignStatus, TemplateCategory
 from reports.models import SmsRate, WhatsAppRate
 from tests.factories import (
@@ -256,3 +258,107 @@ def test_campaign_page_shows_wait_reason(marketer_client, sub_account):
     )
     response = marketer_client.get(reverse("campaigns:campaign_progress", args=[campaign.pk]))
     assert "Waiting: Scheduled for 2030-06-01 09:00 CEST." in response.content.decode()
+
+
+# Uploaded list audience
+
+
+def _upload(content: str, name: str = "list.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content.encode(), content_type="text/csv")
+
+
+def _list_fields(template, upload) -> dict[str, object]:
+    return {
+        "name": "Listed",
+        "template": template.pk,
+        "audience": "list",
+        "phone_list": upload,
+        "var_0_source": "contact.first_name",
+        "fallback_enabled": "on",
+        "fallback_text": "Hi {first_name}, sale on.",
+    }
+
+
+def test_live_count_from_uploaded_list(marketer_client, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    ContactFactory(sub_account=sub_account, phone="+447400123001")
+    ContactFactory(sub_account=sub_account, phone="+447400123002")
+    ContactFactory(sub_account=sub_account, phone="+447400123003")
+    upload = _upload("Phone\n+44 7400 123001\n07400123002\n+447400999999\nnot a number\n")
+    data = {**_list_fields(template, upload), "list_region": "GB"}
+    response = marketer_client.post(reverse("campaigns:compose_live"), data)
+    assert response.context["counts"].total == 2
+    report = response.context["phone_list"]
+    assert report["numbers"] == 3
+    assert report["unknown"] == ["+447400999999"]
+    assert report["invalid_rows"][0].row_number == 5
+
+
+def test_live_count_zero_before_upload(marketer_client, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    ContactFactory(sub_account=sub_account)
+    data = {**_list_fields(template, None), "phone_list": ""}
+    response = marketer_client.post(reverse("campaigns:compose_live"), data)
+    assert response.context["counts"].total == 0
+
+
+def test_uploaded_list_saved_and_reviewed(marketer_client, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    ContactFactory(sub_account=sub_account, phone="+447400123001")
+    ContactFactory(sub_account=sub_account, phone="+447400123002")
+    upload = _upload("+447400123001\n+447400999999\n")
+    marketer_client.post(reverse("campaigns:campaign_new"), _list_fields(template, upload))
+    campaign = Campaign.objects.get(name="Listed")
+    assert campaign.audience_phones == ["+447400123001", "+447400999999"]
+    review = marketer_client.get(reverse("campaigns:campaign_review", args=[campaign.pk]))
+    assert review.context["counts"].total == 1
+    assert review.context["phone_list"]["unknown"] == ["+447400999999"]
+
+
+def test_uploaded_list_kept_from_hidden_field(marketer_client, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    data = {**_list_fields(template, ""), "list_numbers": "+447400123001", "fallback_text": ""}
+    response = marketer_client.post(reverse("campaigns:campaign_new"), data)
+    assert "fallback_text" in response.context["form"].errors
+    assert 'value="+447400123001"' in response.content.decode()
+
+
+def test_uploaded_list_required(marketer_client, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    response = marketer_client.post(reverse("campaigns:campaign_new"), _list_fields(template, ""))
+    assert "Upload a CSV" in response.context["form"].errors["phone_list"][0]
+
+
+def test_uploaded_list_without_numbers_rejected(marketer_client, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    upload = _upload("Phone\nhello\n")
+    response = marketer_client.post(
+        reverse("campaigns:campaign_new"), _list_fields(template, upload)
+    )
+    assert "no valid phone number (row 2" in response.context["form"].errors["phone_list"][0]
+
+
+def test_uploaded_list_pdf_rejected(marketer_client, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    upload = SimpleUploadedFile("list.pdf", b"%PDF-1.4 binary", content_type="application/pdf")
+    response = marketer_client.post(
+        reverse("campaigns:campaign_new"), _list_fields(template, upload)
+    )
+    assert "PDF" in response.context["form"].errors["phone_list"][0]
+
+
+def test_launch_sends_only_to_list(sub_account):
+    listed = ContactFactory(sub_account=sub_account, phone="+447400123001")
+    ContactFactory(sub_account=sub_account, phone="+447400123002")
+    campaign = CampaignFactory.create(sub_account=sub_account, audience_phones=[listed.phone])
+    start_launch(campaign)
+    launch_campaign(campaign.pk)
+    assert list(campaign.recipients.values_list("phone", flat=True)) == [listed.phone]
+
+
+def test_estimate_counts_only_list(marketer_client, sub_account):
+    listed = ContactFactory(sub_account=sub_account, phone="+447400123001")
+    ContactFactory(sub_account=sub_account, phone="+447400123002")
+    campaign = CampaignFactory(sub_account=sub_account, audience_phones=[listed.phone])
+    response = marketer_client.get(reverse("campaigns:campaign_review", args=[campaign.pk]))
+    assert _lines(response)["WhatsApp"].messages == 1

@@ -4,6 +4,7 @@ from django import forms
 
 from campaigns.models import Campaign, SubAccount, Template, TemplateStatus
 
+from .audience_list import PhoneListFields
 from .schedule import ScheduleFields
 
 # Contact fields a template variable or an SMS merge field may take its value from.
@@ -18,10 +19,14 @@ CONTACT_FIELDS = [
 LITERAL = "literal"
 
 
-class CampaignForm(ScheduleFields, forms.ModelForm):
+class CampaignForm(PhoneListFields, ScheduleFields, forms.ModelForm):
     """Compose a campaign. The template's variables get one source field each."""
 
-    AUDIENCE_CHOICES = [("all", "All contacts"), ("tags", "Contacts with any of these tags")]
+    AUDIENCE_CHOICES = [
+        ("all", "All contacts"),
+        ("tags", "Contacts with any of these tags"),
+        ("list", "Contacts in a list I upload"),
+    ]
 
     audience = forms.ChoiceField(choices=AUDIENCE_CHOICES, widget=forms.RadioSelect, initial="all")
     tags = forms.MultipleChoiceField(
@@ -64,6 +69,7 @@ class CampaignForm(ScheduleFields, forms.ModelForm):
             self.initial.setdefault("tags", self.instance.audience_tags)
         self._add_variable_fields()
         self.setup_schedule(sub_account, self.instance)
+        self.setup_phone_list(self.instance)
 
     def selected_template(self) -> Template | None:
         template_field = self.fields["template"]
@@ -130,6 +136,8 @@ class CampaignForm(ScheduleFields, forms.ModelForm):
             else:
                 variables.append(source or "")
         cleaned["variables"] = variables
+        in_list = cleaned.get("audience") == "list"
+        cleaned["audience_phones"] = self.clean_audience_list(cleaned) if in_list else []
         self.clean_schedule(cleaned)
         return cleaned
 
@@ -139,6 +147,7 @@ class CampaignForm(ScheduleFields, forms.ModelForm):
         campaign.variables = self.cleaned_data["variables"]
         audience_tags = self.cleaned_data.get("tags") or []
         campaign.audience_tags = audience_tags if self.cleaned_data["audience"] == "tags" else []
+        campaign.audience_phones = self.cleaned_data["audience_phones"]
         self.apply_schedule(campaign)
         if commit:
             campaign.save()

@@ -362,3 +362,15 @@ def test_estimate_counts_only_list(marketer_client, sub_account):
     campaign = CampaignFactory(sub_account=sub_account, audience_phones=[listed.phone])
     response = marketer_client.get(reverse("campaigns:campaign_review", args=[campaign.pk]))
     assert _lines(response)["WhatsApp"].messages == 1
+
+
+def test_last_progress_poll_refreshes_spend(marketer_client, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account, status=CampaignStatus.COMPLETED)
+    response = marketer_client.get(reverse("campaigns:campaign_progress", args=[campaign.pk]))
+    assert "campaign-finished" in response["HX-Trigger"]
+
+
+def test_spend_of_other_sub_account_404(marketer_client):
+    other = CampaignFactory(status=CampaignStatus.RUNNING)
+    response = marketer_client.get(reverse("campaigns:campaign_spend", args=[other.pk]))
+    assert response.status_code == 404

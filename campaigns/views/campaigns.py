@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from campaigns import controls, reasons
 from campaigns.models import (
@@ -100,21 +101,39 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if campaign.status == CampaignStatus.DRAFT:
         return redirect("campaigns:campaign_review", pk=campaign.pk)
+    context = {**progress(campaign), **spend(campaign), "schedule": schedule_words(campaign)}
+    return render(request, "campaigns/campaigns/detail.html", context)
+
+
+def spend(campaign: Campaign) -> dict[str, object]:
     estimated = spend_lines(billing.estimate(campaign))
     actual = spend_lines(campaign_figures(campaign).total.spend)
-    context = {
-        **progress(campaign),
+    return {
+        "campaign": campaign,
         "spend_rows": list(zip(estimated, actual, strict=True)),
-        "schedule": schedule_words(campaign),
+        "live": campaign.status in LIVE_STATUSES,
     }
-    return render(request, "campaigns/campaigns/detail.html", context)
+
+
+@login_required
+def campaign_spend(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx target: estimate and actual spend, polled slower than progress while live."""
+    campaign = scoped_object(
+        request, Campaign.objects.select_related("template", "sub_account__agency"), pk=pk
+    )
+    return render(request, "campaigns/campaigns/_spend.html", spend(campaign))
 
 
 @login_required
 def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx polling target: the progress bar, counts per state and chart data."""
     campaign = scoped_object(request, Campaign.objects.select_related("template"), pk=pk)
-    return render(request, "campaigns/campaigns/_progress.html", progress(campaign))
+    context = progress(campaign)
+    response = render(request, "campaigns/campaigns/_progress.html", context)
+    if not context["live"]:
+        # The last poll: the spend section refreshes once more to show the final figures.
+        response = trigger_client_event(response, "campaign-finished")
+    return response
 
 
 @login_required

@@ -4,8 +4,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import reasons
-from .models import Campaign, Contact, Route, SubAccount
-from .routing import Routing, route
+from .models import Campaign, Contact, Route
+from .routing import Routing, e164, route
 
 
 @dataclass
@@ -26,13 +26,27 @@ class RouteCounts:
         return [(reasons.describe(code), n) for code, n in self.direct_sms_by_reason.most_common()]
 
 
-def contacts_for(sub_account: SubAccount, tags: list[str]) -> list[Contact]:
-    """Return the sub-account's contacts with any of `tags`, or all of them when empty."""
-    contacts = Contact.objects.filter(sub_account=sub_account).order_by("id")
-    tag_set = set(tags)
-    # Tags are matched in Python, as the launch does: JSON containment differs between
-    # SQLite and PostgreSQL.
-    return [contact for contact in contacts if not tag_set or tag_set.intersection(contact.tags)]
+class AudienceFilter:
+    """The campaign's audience rule: any of its tags, and only the numbers of its uploaded
+    list. An empty tag list or phone list does not narrow the audience."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.tags = set(campaign.audience_tags or [])
+        self.phones = set(campaign.audience_phones or [])
+
+    def includes(self, contact: Contact) -> bool:
+        # Tags are matched in Python, as the launch does: JSON containment differs between
+        # SQLite and PostgreSQL.
+        if self.tags and not self.tags.intersection(contact.tags or []):
+            return False
+        return not self.phones or e164(contact.phone) in self.phones
+
+
+def contacts_for(campaign: Campaign) -> list[Contact]:
+    """Return the contacts of the campaign's sub-account that are in its audience."""
+    contacts = Contact.objects.filter(sub_account=campaign.sub_account).order_by("id")
+    audience = AudienceFilter(campaign)
+    return [contact for contact in contacts if audience.includes(contact)]
 
 
 def count_routes(campaign: Campaign) -> RouteCounts:
@@ -42,7 +56,7 @@ def count_routes(campaign: Campaign) -> RouteCounts:
     # cached or sampled count.
     counts = RouteCounts()
     seen: set[str] = set()
-    for contact in contacts_for(campaign.sub_account, campaign.audience_tags):
+    for contact in contacts_for(campaign):
         if contact.phone in seen:
             routed = Routing(Route.NONE, "skipped", reasons.DUPLICATE_NUMBER)
         else:
@@ -64,6 +78,7 @@ def us_marketing_affected(campaign: Campaign) -> int:
         sub_account=campaign.sub_account,
         template=campaign.template,
         audience_tags=campaign.audience_tags,
+        audience_phones=campaign.audience_phones,
         fallback_enabled=campaign.fallback_enabled,
         fallback_text=campaign.fallback_text,
         direct_sms_for_us_marketing=True,

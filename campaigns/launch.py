@@ -8,6 +8,7 @@ from django.utils import timezone
 from messaging.queue import enqueue, enqueue_dispatch
 
 from . import reasons, transitions
+from .audience import AudienceFilter
 from .models import Campaign, CampaignStatus, Contact, Decision, Recipient, RecipientStatus, Route
 from .routing import Routing, e164, route
 
@@ -73,11 +74,11 @@ def _materialize(campaign: Campaign) -> dict[str, int]:
     counts: dict[str, int] = {}
     seen: set[str] = set()
     batch: list[tuple[Recipient, str]] = []
-    wanted_tags = set(campaign.audience_tags)
+    wanted = AudienceFilter(campaign)
     for contact in audience(campaign).iterator(chunk_size=BATCH_SIZE):
-        # Tags are filtered here rather than in SQL: JSON containment differs between
-        # SQLite and PostgreSQL, and the contact rows are read anyway.
-        if wanted_tags and not wanted_tags.intersection(contact.tags or []):
+        # Tags and the uploaded list are filtered here rather than in SQL: JSON containment
+        # differs between SQLite and PostgreSQL, and the contact rows are read anyway.
+        if not wanted.includes(contact):
             continue
         recipient, words = _route(campaign, contact, seen)
         counts[str(recipient.route)] = counts.get(str(recipient.route), 0) + 1

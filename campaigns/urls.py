@@ -30,6 +30,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/review/", compose.campaign_review, name="campaign_review"),
     path("campaigns/<int:pk>/launch/", compose.campaign_launch, name="campaign_launch"),
     path("campaigns/<int:pk>/progress/", campaigns.campaign_progress, name="campaign_progress"),
+    path("campaigns/<int:pk>/spend/", campaigns.campaign_spend, name="campaign_spend"),
     path("campaigns/<int:pk>/log/", campaigns.delivery_log, name="delivery_log"),
     path("campaigns/<int:pk>/log.csv", campaigns.delivery_log_csv, name="delivery_log_csv"),
     # Last: pause, resume and cancel; the view rejects any other action with 404.

@@ -21,6 +21,7 @@ from typing import Any
 import phonenumbers
 from django.db.models import Count
 
+from campaigns.audience import AudienceFilter
 from campaigns.launch import audience
 from campaigns.models import Agency, Campaign, Route
 from campaigns.routing import route
@@ -117,10 +118,10 @@ def estimate(campaign: Campaign) -> Spend:
         return _estimate_launched(campaign)
     card = RateCard(campaign.sub_account.agency)
     category = campaign.template.category
-    audience_tags = set(campaign.audience_tags)
+    wanted = AudienceFilter(campaign)
     rows: list[dict[str, Any]] = []
     for contact in audience(campaign).iterator(chunk_size=500):
-        if audience_tags and not audience_tags.intersection(contact.tags or []):
+        if not wanted.includes(contact):
             continue
         routed = route(contact, campaign).route
         if routed == Route.NONE:

@@ -25,6 +25,9 @@ class Campaign(models.Model):
     variables = models.JSONField(default=list, blank=True)
     # Empty means every contact of the sub-account.
     audience_tags = models.JSONField(default=list, blank=True)
+    # E.164 numbers of an uploaded list; when set, only contacts with these numbers are
+    # sent to. Numbers without a contact stay in the list and are reported as unknown.
+    audience_phones = models.JSONField(default=list, blank=True)
 
     fallback_enabled = models.BooleanField(default=True)
     fallback_text = models.TextField(blank=True)

@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from campaigns import controls, reasons
 from campaigns.models import (
@@ -24,8 +25,12 @@ from campaigns.models import (
 )
 from campaigns.templatetags.switchback_ui import state_words
 from messaging.models import Channel, DeliveryAttempt
+from reports import billing
+from reports.figures import campaign_figures
 
 from .scope import current_sub_account, scoped_object
+from .spend import spend_lines
+from .timing import schedule_words
 
 logger = logging.getLogger(__name__)
 
@@ -91,17 +96,44 @@ def progress(campaign: Campaign) -> dict[str, object]:
 
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = scoped_object(request, Campaign.objects.select_related("template"), pk=pk)
+    campaign = scoped_object(
+        request, Campaign.objects.select_related("template", "sub_account__agency"), pk=pk
+    )
     if campaign.status == CampaignStatus.DRAFT:
         return redirect("campaigns:campaign_review", pk=campaign.pk)
-    return render(request, "campaigns/campaigns/detail.html", progress(campaign))
+    context = {**progress(campaign), **spend(campaign), "schedule": schedule_words(campaign)}
+    return render(request, "campaigns/campaigns/detail.html", context)
+
+
+def spend(campaign: Campaign) -> dict[str, object]:
+    estimated = spend_lines(billing.estimate(campaign))
+    actual = spend_lines(campaign_figures(campaign).total.spend)
+    return {
+        "campaign": campaign,
+        "spend_rows": list(zip(estimated, actual, strict=True)),
+        "live": campaign.status in LIVE_STATUSES,
+    }
+
+
+@login_required
+def campaign_spend(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx target: estimate and actual spend, polled slower than progress while live."""
+    campaign = scoped_object(
+        request, Campaign.objects.select_related("template", "sub_account__agency"), pk=pk
+    )
+    return render(request, "campaigns/campaigns/_spend.html", spend(campaign))
 
 
 @login_required
 def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx polling target: the progress bar, counts per state and chart data."""
     campaign = scoped_object(request, Campaign.objects.select_related("template"), pk=pk)
-    return render(request, "campaigns/campaigns/_progress.html", progress(campaign))
+    context = progress(campaign)
+    response = render(request, "campaigns/campaigns/_progress.html", context)
+    if not context["live"]:
+        # The last poll: the spend section refreshes once more to show the final figures.
+        response = trigger_client_event(response, "campaign-finished")
+    return response
 
 
 @login_required

@@ -10,15 +10,19 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from campaigns import sms_preview
-from campaigns.audience import contacts_for, count_routes, us_marketing_affected
+from campaigns.audience import RouteCounts, contacts_for, count_routes, us_marketing_affected
 from campaigns.forms import CampaignForm
 from campaigns.launch import LaunchError, start_launch
 from campaigns.models import Campaign, CampaignStatus, Contact, SubAccount
 from campaigns.models.templates import VARIABLE
+from campaigns.phone_list import unknown_numbers
 from messaging.content import sms_text, template_parameters
+from reports import billing
 
 from .contacts import tags_of
 from .scope import current_sub_account, scoped_object
+from .spend import spend_lines
+from .timing import schedule_words
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,10 @@ def whatsapp_preview(campaign: Campaign, contact: Contact | None) -> str:
 
 def _form(request: HttpRequest, sub_account: SubAccount, campaign: Campaign | None = None):
     data = request.POST if request.method == "POST" else None
-    return CampaignForm(data, instance=campaign, sub_account=sub_account, tags=tags_of(sub_account))
+    files = request.FILES if request.method == "POST" else None
+    return CampaignForm(
+        data, files, instance=campaign, sub_account=sub_account, tags=tags_of(sub_account)
+    )
 
 
 def _draft(form: CampaignForm, sub_account: SubAccount) -> Campaign | None:
@@ -50,6 +57,7 @@ def _draft(form: CampaignForm, sub_account: SubAccount) -> Campaign | None:
         template=template,
         variables=cleaned.get("variables", []),
         audience_tags=audience_tags,
+        audience_phones=cleaned.get("audience_phones", []),
         fallback_enabled=bool(cleaned.get("fallback_enabled")),
         fallback_text=form.data.get("fallback_text", ""),
         direct_sms_for_us_marketing=bool(cleaned.get("direct_sms_for_us_marketing")),
@@ -62,7 +70,14 @@ def _live_context(form: CampaignForm, sub_account: SubAccount) -> dict[str, obje
     context: dict[str, object] = {"sms": sms_preview.preview(raw_text), "campaign": campaign}
     if campaign is None:
         return context
-    audience = contacts_for(sub_account, campaign.audience_tags)
+    context["phone_list"] = _phone_list_report(form, sub_account)
+    if _waiting_for_list(form):
+        # An empty phone list means "no narrowing" to the launch, so a list that is picked
+        # but not read yet must count nobody rather than every contact.
+        context.update(counts=RouteCounts(), us_marketing=0, sample=None)
+        context["whatsapp_text"] = whatsapp_preview(campaign, None)
+        return context
+    audience = contacts_for(campaign)
     sample = audience[0] if audience else None
     context.update(
         counts=count_routes(campaign),
@@ -74,6 +89,24 @@ def _live_context(form: CampaignForm, sub_account: SubAccount) -> dict[str, obje
         # Merge fields change the length, so the counter measures the sample's own text.
         context["sms"] = sms_preview.preview(sms_text(campaign, sample))
     return context
+
+
+def _waiting_for_list(form: CampaignForm) -> bool:
+    audience = form.data.get("audience") if form.is_bound else form.initial.get("audience")
+    return audience == "list" and not form.audience_numbers
+
+
+def _phone_list_report(form: CampaignForm, sub_account: SubAccount) -> dict[str, object] | None:
+    """Return what the uploaded list contains: numbers, unknown numbers, invalid rows."""
+    if not form.audience_numbers:
+        return None
+    result = form.phone_list_result
+    return {
+        "numbers": len(form.audience_numbers),
+        "unknown": unknown_numbers(sub_account, form.audience_numbers),
+        "invalid_rows": result.invalid_rows if result else [],
+        "duplicates": result.duplicates if result else 0,
+    }
 
 
 @login_required
@@ -128,7 +161,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = scoped_object(request, Campaign.objects.select_related("template"), pk=pk)
     if campaign.status != CampaignStatus.DRAFT:
         return redirect("campaigns:campaign_detail", pk=campaign.pk)
-    audience = contacts_for(campaign.sub_account, campaign.audience_tags)
+    audience = contacts_for(campaign)
     sample = audience[0] if audience else None
     sample_sms = sms_text(campaign, sample) if sample else campaign.fallback_text
     context = {
@@ -139,8 +172,18 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
         "whatsapp_text": whatsapp_preview(campaign, sample),
         "sms": sms_preview.preview(sample_sms),
         "template_sendable": campaign.template.sendable,
+        "estimate_lines": spend_lines(billing.estimate(campaign)),
+        "schedule": schedule_words(campaign),
+        "phone_list": _stored_list_report(campaign),
     }
     return render(request, "campaigns/compose/review.html", context)
+
+
+def _stored_list_report(campaign: Campaign) -> dict[str, object] | None:
+    if not campaign.audience_phones:
+        return None
+    numbers = campaign.audience_phones
+    return {"numbers": len(numbers), "unknown": unknown_numbers(campaign.sub_account, numbers)}
 
 
 @login_required

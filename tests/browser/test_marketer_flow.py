@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from playwright.sync_api import expect
 
 from campaigns.models import Campaign, CampaignStatus, Contact
 from messaging.segments import count
+from reports.models import SmsRate, WhatsAppRate
 from tests.conftest import wait_until
 from tests.factories import SubAccountFactory, TemplateFactory
 
@@ -29,6 +31,11 @@ FALLBACK_TEXT = (
 def marketer(sandbox):
     sub_account = SubAccountFactory(name="Florist")
     TemplateFactory(sub_account=sub_account, name="spring_sale")
+    agency = sub_account.agency
+    WhatsAppRate.objects.create(
+        agency=agency, category="MARKETING", calling_code="44", price=Decimal("0.0529")
+    )
+    SmsRate.objects.create(agency=agency, country="US", price=Decimal("0.0083"))
     user = User.objects.create_user("marketer", password=PASSWORD)
     sub_account.marketers.add(user)
     return user
@@ -101,6 +108,8 @@ def test_marketer_flow(live_server, sandbox, marketer, browser_page, screenshot_
     page.get_by_role("button", name="Review").click()
     expect(page.locator("#route-direct-sms")).to_have_text("2")
     expect(page.locator("#route-whatsapp")).to_have_text("2")
+    expect(page.locator("#estimate")).to_contain_text("0.1058")
+    expect(page.locator("#schedule-summary")).to_contain_text("Sends as soon as it is launched")
     shoot(page, screenshot_dir, "05-review")
 
     # Launch and watch: jobs run in this thread while the page polls.
@@ -114,6 +123,8 @@ def test_marketer_flow(live_server, sandbox, marketer, browser_page, screenshot_
 
     assert wait_until(completed, timeout=60)
     expect(page.locator("#progress-percent")).to_have_text("100 %", timeout=10_000)
+    # The last progress poll refreshes the spend: GB has no SMS rate for the fallback.
+    expect(page.locator("#spend")).to_contain_text("no rate for 1")
     shoot(page, screenshot_dir, "06-campaign")
 
     # Delivery log, fallbacks only, then the CSV export.
@@ -132,3 +143,9 @@ def test_marketer_flow(live_server, sandbox, marketer, browser_page, screenshot_
     assert len(rows) == 1
     assert rows[0]["fallback_triggered"] == "True"
     assert rows[0]["final_state"] == "delivered_sms"
+
+    # The campaign's report, reached from its page.
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    page.get_by_role("link", name="Report", exact=True).click()
+    expect(page.locator("h1")).to_contain_text("Spring sale")
+    shoot(page, screenshot_dir, "08-report")

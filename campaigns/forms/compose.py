@@ -1,11 +1,11 @@
-"""Forms of the marketer UI. Errors name the value and the fix, next to the field."""
+"""The compose form: audience, template variables and SMS fallback of a campaign."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from campaigns.models import Campaign, SubAccount, Template, TemplateStatus
 
-CONSENT_CHOICES = [("", "any"), ("in", "opted in"), ("out", "opted out")]
+from .audience_list import PhoneListFields
+from .schedule import ScheduleFields
 
 # Contact fields a template variable or an SMS merge field may take its value from.
 CONTACT_FIELDS = [
@@ -17,50 +17,16 @@ CONTACT_FIELDS = [
     ("contact.country", "Country"),
 ]
 LITERAL = "literal"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-def _set_choices(field: forms.Field, choices: list[tuple[str, str]]) -> None:
-    assert isinstance(field, forms.ChoiceField)
-    field.choices = choices
-
-
-class ContactFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False)
-    tag = forms.ChoiceField(required=False)
-    country = forms.ChoiceField(required=False)
-    whatsapp = forms.ChoiceField(label="WhatsApp consent", choices=CONSENT_CHOICES, required=False)
-    sms = forms.ChoiceField(label="SMS consent", choices=CONSENT_CHOICES, required=False)
-
-    def __init__(self, *args, tags: list[str], countries: list[str], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        _set_choices(self.fields["tag"], [("", "any"), *[(tag, tag) for tag in tags]])
-        _set_choices(self.fields["country"], [("", "any"), *[(code, code) for code in countries]])
-
-
-class ContactImportForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="A header row, then one contact per row.")
-    default_region = forms.CharField(
-        label="Country of numbers without a country code",
-        required=False,
-        max_length=3,
-        help_text="Two-letter code such as GB or US; used only where a row has no country.",
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(
-                f"The file is {upload.size // (1024 * 1024)} MB; split it into files of at "
-                f"most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
-            )
-        return upload
-
-
-class CampaignForm(forms.ModelForm):
+class CampaignForm(PhoneListFields, ScheduleFields, forms.ModelForm):
     """Compose a campaign. The template's variables get one source field each."""
 
-    AUDIENCE_CHOICES = [("all", "All contacts"), ("tags", "Contacts with any of these tags")]
+    AUDIENCE_CHOICES = [
+        ("all", "All contacts"),
+        ("tags", "Contacts with any of these tags"),
+        ("list", "Contacts in a list I upload"),
+    ]
 
     audience = forms.ChoiceField(choices=AUDIENCE_CHOICES, widget=forms.RadioSelect, initial="all")
     tags = forms.MultipleChoiceField(
@@ -102,6 +68,8 @@ class CampaignForm(forms.ModelForm):
             self.initial.setdefault("audience", "tags")
             self.initial.setdefault("tags", self.instance.audience_tags)
         self._add_variable_fields()
+        self.setup_schedule(sub_account, self.instance)
+        self.setup_phone_list(self.instance)
 
     def selected_template(self) -> Template | None:
         template_field = self.fields["template"]
@@ -168,6 +136,9 @@ class CampaignForm(forms.ModelForm):
             else:
                 variables.append(source or "")
         cleaned["variables"] = variables
+        in_list = cleaned.get("audience") == "list"
+        cleaned["audience_phones"] = self.clean_audience_list(cleaned) if in_list else []
+        self.clean_schedule(cleaned)
         return cleaned
 
     def save(self, commit: bool = True) -> Campaign:
@@ -176,15 +147,8 @@ class CampaignForm(forms.ModelForm):
         campaign.variables = self.cleaned_data["variables"]
         audience_tags = self.cleaned_data.get("tags") or []
         campaign.audience_tags = audience_tags if self.cleaned_data["audience"] == "tags" else []
+        campaign.audience_phones = self.cleaned_data["audience_phones"]
+        self.apply_schedule(campaign)
         if commit:
             campaign.save()
         return campaign
-
-
-class TemplateAnalysisForm(forms.Form):
-    body = forms.CharField(
-        label="Template body",
-        widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=1024,
-        help_text="WhatsApp template bodies are at most 1,024 characters; variables as {{1}}.",
-    )

@@ -116,14 +116,14 @@ def campaign_completed(campaign_id: int) -> None:
         sub_account_id=campaign.sub_account_id, active=True
     ).exists():
         return
-    from campaigns.api.campaigns import report
+    from campaigns.api.campaigns import campaign_report
 
     payload = {
         "campaign": campaign.pk,
         "name": campaign.name,
         "status": campaign.status,
         "finished_at": campaign.finished_at,
-        "report": report(campaign),
+        "report": campaign_report(campaign),
     }
     emit(campaign.sub_account_id, OutboundEvent.CAMPAIGN_COMPLETED, _plain(payload))
 

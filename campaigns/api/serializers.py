@@ -21,6 +21,8 @@ from messaging.models import DeliveryAttempt, OutboundEvent, WebhookEndpoint
 
 CHANNELS = ("whatsapp", "sms")
 MAX_TAGS = 50
+# WhatsApp's limit on a template body, in characters.
+MAX_TEMPLATE_BODY = 1024
 
 
 def _sub_account(serializer: serializers.Serializer) -> SubAccount:
@@ -166,6 +168,32 @@ class SyncResultSerializer(serializers.Serializer):
     synced = serializers.IntegerField()
 
 
+class AnalyzeRequestSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=MAX_TEMPLATE_BODY,
+        trim_whitespace=False,
+        help_text="Template body text with {{1}}-style variables.",
+    )
+
+
+class FindingSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="offer, discount, urgency, renewal, cart or greeting.")
+    phrase = serializers.CharField(help_text="The matched text, as written in the body.")
+    start = serializers.IntegerField(help_text="Offset of the phrase in the body, in characters.")
+    end = serializers.IntegerField()
+    reason = serializers.CharField(help_text="Why the phrase reads as marketing.")
+
+
+class AnalysisSerializer(serializers.Serializer):
+    reads_as_marketing = serializers.BooleanField()
+    findings = FindingSerializer(many=True)
+    variable_share = serializers.FloatField(help_text="Share of the words that are variables.")
+    mostly_variables = serializers.BooleanField(
+        help_text="Variables are more than half the words, so Meta has little fixed text to judge."
+    )
+    rewrite = serializers.CharField(help_text="Proposed UTILITY wording; every variable is kept.")
+
+
 # Campaigns
 
 
@@ -258,7 +286,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         return attrs
 
 
-# Recipients and reports
+# Recipients
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -304,22 +332,6 @@ class RecipientSerializer(serializers.ModelSerializer):
 
     def get_reason_text(self, recipient: Recipient) -> str:
         return reasons.describe(recipient.reason) if recipient.reason else ""
-
-
-class ReportSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField()
-    recipients = serializers.IntegerField()
-    final = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Recipients per final status."
-    )
-    open = serializers.IntegerField(help_text="Recipients not yet in a final status.")
-    whatsapp_first = serializers.IntegerField()
-    fallback_triggered = serializers.IntegerField()
-    fallback_rate = serializers.FloatField(
-        allow_null=True, help_text="fallback_triggered / whatsapp_first."
-    )
-    reached = serializers.IntegerField(help_text="Delivered on WhatsApp or by SMS.")
-    reach = serializers.FloatField(allow_null=True, help_text="reached / recipients.")
 
 
 # Outbound webhooks

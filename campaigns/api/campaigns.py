@@ -19,12 +19,20 @@ from campaigns.models import (
     RecipientStatus,
 )
 from messaging.models import DeliveryAttempt
+from reports import billing
 from reports.figures import campaign_figures
 
 from .base import ApiViewSet
 from .errors import Conflict
 from .idempotency import idempotent
-from .reports import ReportQuerySerializer, ReportSerializer, read_query, report_data
+from .reports import (
+    EstimateSerializer,
+    ReportQuerySerializer,
+    ReportSerializer,
+    read_query,
+    report_data,
+    spend_data,
+)
 from .schema import IDEMPOTENCY_KEY
 from .serializers import CampaignSerializer, RecipientSerializer
 
@@ -140,6 +148,19 @@ class CampaignViewSet(
         by, start, end = read_query(request.query_params)
         report = campaign_figures(campaign, by=by, start=start, end=end)
         return Response(report_data(report, "campaign", campaign.pk, start, end))
+
+    @extend_schema(responses={200: EstimateSerializer})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def estimate(self, request: Request, pk: str) -> Response:
+        """Estimate the campaign's spend from the agency's rate card, before or after launch."""
+        campaign = self.get_object()
+        based_on = "recipients" if campaign.recipients.exists() else "audience"
+        spend = billing.estimate(campaign)
+        logger.info(
+            "API key %s estimated campaign %s from its %s", request.auth.pk, campaign.pk, based_on
+        )
+        data = {"campaign": campaign.pk, "based_on": based_on, "spend": spend_data(spend)}
+        return Response(EstimateSerializer(data).data)
 
 
 def campaign_report(campaign: Campaign) -> dict:

@@ -76,6 +76,20 @@ class SpendSerializer(serializers.Serializer):
     )
 
 
+class EstimateSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    based_on = serializers.ChoiceField(
+        choices=["audience", "recipients"],
+        help_text="audience: a draft's contacts routed now, each SMS at the segments of its "
+        "own text. recipients: the stored routes of a launched campaign, SMS at the "
+        "segments of the unrendered text.",
+    )
+    spend = SpendSerializer(
+        help_text="As if every routed recipient were delivered on its first channel; "
+        "fallback SMS are not included."
+    )
+
+
 FIGURE_HELP = "; ".join(f"{figure.name}: {figure.label}" for figure in FIGURES)
 
 

@@ -1,5 +1,7 @@
 """Cost estimate of a campaign from the agency's rate card."""
 
+from typing import Any
+
 import pytest
 
 from campaigns.models import CampaignStatus, RecipientStatus, Route
@@ -51,7 +53,7 @@ def test_missing_rate_is_unpriced(api, sub_account):
 
 
 def test_launched_uses_recipients(api, sub_account):
-    campaign = CampaignFactory(sub_account=sub_account, status=CampaignStatus.RUNNING)
+    campaign: Any = CampaignFactory(sub_account=sub_account, status=CampaignStatus.RUNNING)
     add_rates(campaign)
     recipient(campaign, RecipientStatus.PENDING, route=Route.WHATSAPP)
     result = estimate(api, campaign)

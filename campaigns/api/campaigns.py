@@ -15,6 +15,7 @@ from campaigns.launch import LaunchError, start_launch
 from campaigns.models import (
     ApiKey,
     Campaign,
+    CampaignStatus,
     Recipient,
     RecipientStatus,
 )
@@ -49,6 +50,7 @@ class CampaignViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
     ApiViewSet,
 ):
     serializer_class = CampaignSerializer
@@ -74,6 +76,25 @@ class CampaignViewSet(
             sub_account=self.sub_account, created_by=self.request.auth.created_by
         )
         logger.info("API key %s created campaign %s", self.request.auth.pk, campaign.pk)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        """Change a draft; a launched campaign keeps what it was launched with."""
+        _require_draft(self.get_object())
+        return super().update(request, *args, **kwargs)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, Campaign)
+        campaign = serializer.instance
+        # Conditional on draft: a launch between the check in update() and this write
+        # must not have its status or recipients' inputs changed under it.
+        changed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+            **serializer.validated_data
+        )
+        if not changed:
+            campaign.refresh_from_db()
+            _require_draft(campaign)
+        campaign.refresh_from_db()
+        logger.info("API key %s updated campaign %s", self.request.auth.pk, campaign.pk)
 
     def _control(self, request: Request, act) -> Response:
         campaign = self.get_object()
@@ -161,6 +182,14 @@ class CampaignViewSet(
         )
         data = {"campaign": campaign.pk, "based_on": based_on, "spend": spend_data(spend)}
         return Response(EstimateSerializer(data).data)
+
+
+def _require_draft(campaign: Campaign) -> None:
+    if campaign.status != CampaignStatus.DRAFT:
+        raise Conflict(
+            f"Campaign {campaign.pk} is {campaign.status}; only a draft can be changed. "
+            "Cancel it and create a new campaign instead."
+        )
 
 
 def campaign_report(campaign: Campaign) -> dict:

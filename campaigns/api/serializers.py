@@ -19,6 +19,8 @@ from campaigns.models import (
 )
 from messaging.models import DeliveryAttempt, OutboundEvent, WebhookEndpoint
 
+from . import schedule
+
 CHANNELS = ("whatsapp", "sms")
 MAX_TAGS = 50
 # WhatsApp's limit on a template body, in characters.
@@ -246,6 +248,12 @@ class CampaignSerializer(serializers.ModelSerializer):
             assert isinstance(field, serializers.PrimaryKeyRelatedField)
             templates = Template.objects.filter(sub_account=_sub_account(self))
             field.queryset = templates  # type: ignore[misc,arg-type]
+            schedule.use_time_zone(self.fields["send_at"], _sub_account(self))
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Added here rather than declared on the class, so that schedule.py keeps them and
+        # their checks together.
+        return {**super().get_fields(), **schedule.declared_fields()}
 
     @extend_schema_field(
         serializers.DictField(
@@ -268,8 +276,17 @@ class CampaignSerializer(serializers.ModelSerializer):
         return counts
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        template: Template = attrs["template"]
-        variables = attrs.get("variables", [])
+        # A partial update (PATCH) checks the stored value of each field it leaves out.
+        def value(name: str, default: Any) -> Any:
+            if name in attrs:
+                return attrs[name]
+            return getattr(self.instance, name) if self.instance is not None else default
+
+        errors = schedule.check(attrs, self.instance)
+        if errors:
+            raise serializers.ValidationError(errors)
+        template: Template = value("template", None)
+        variables = value("variables", [])
         if len(variables) != len(template.variables):
             raise serializers.ValidationError(
                 {
@@ -279,7 +296,7 @@ class CampaignSerializer(serializers.ModelSerializer):
                     ]
                 }
             )
-        if attrs.get("fallback_enabled", True) and not attrs.get("fallback_text", "").strip():
+        if value("fallback_enabled", True) and not value("fallback_text", "").strip():
             raise serializers.ValidationError(
                 {"fallback_text": ["Fallback is on: write the SMS text or set fallback_enabled."]}
             )

@@ -28,6 +28,7 @@ from django.utils import timezone
 from campaigns import reasons
 from campaigns.models import Campaign, Recipient
 
+from . import webhook_targets
 from .models import DeliveryStatus, OutboundEvent, WebhookDelivery, WebhookEndpoint
 from .queue import enqueue
 
@@ -218,6 +219,21 @@ def _deliver(delivery_id: int, post: Callable[..., requests.Response]) -> None:
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
     }
+    try:
+        webhook_targets.check_resolved(endpoint.url)
+    except webhook_targets.UnsafeTarget as exc:
+        # Permanent until the endpoint's URL changes, so no retry is queued.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED,
+            attempts=F("attempts") + 1,
+            last_attempt_at=timezone.now(),
+            last_error=str(exc)[:1000],
+        )
+        logger.warning(
+            "webhook delivery %s to endpoint %s not sent: %s", delivery.pk, endpoint.pk, exc
+        )
+        return
+
     status_code: int | None = None
     error = ""
     try:

@@ -17,6 +17,7 @@ from campaigns.models import (
     SubAccount,
     Template,
 )
+from messaging import webhook_targets
 from messaging.models import DeliveryAttempt, OutboundEvent, WebhookEndpoint
 
 from . import schedule
@@ -366,6 +367,13 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "events", "active", "secret", "created_at"]
         read_only_fields = ["id", "secret", "created_at"]
         extra_kwargs = {"secret": {"help_text": "Shown once, when the endpoint is created."}}
+
+    def validate_url(self, value: str) -> str:
+        try:
+            webhook_targets.check_url(value)
+        except webhook_targets.UnsafeTarget as error:
+            raise serializers.ValidationError(str(error)) from None
+        return value
 
     def to_representation(self, instance: WebhookEndpoint) -> dict[str, Any]:
         data = super().to_representation(instance)

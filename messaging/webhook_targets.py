@@ -1,4 +1,4 @@
-"""Where outbound webhooks may go: public addresses only.
+"""Allowed targets of outbound webhooks: public addresses only.
 
 An endpoint URL on a private, link-local or otherwise non-public network would let an API
 key make this server send requests into its own network (169.254.169.254 is the cloud
@@ -17,8 +17,8 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-# Names that resolve inside the machine or the local network by convention (RFC 6761,
-# RFC 6762, and the .internal name that cloud providers give their hosts).
+# Suffixes of names for the machine itself, multicast DNS on the local network, home
+# networks, and the hosts of a cloud provider's internal network.
 LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -55,6 +55,8 @@ def check_url(url: str) -> None:
 
 def check_resolved(url: str) -> None:
     """Raise UnsafeTarget unless every address the URL's host resolves to is allowed."""
+    # NOTE: the HTTP client resolves the name again when it connects, so a DNS server that
+    # answers differently the second time (DNS rebinding) is not stopped by this check.
     check_url(url)
     host = _host(url)
     if _literal(host) is not None:

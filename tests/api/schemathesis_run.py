@@ -54,7 +54,9 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, OSError):
+            # OSError covers a read timeout: the first schema request can take longer than
+            # the per-request timeout on a busy machine.
             time.sleep(0.2)
     raise SystemExit(f"the app did not answer {url} within {timeout:.0f} s; see the log above")
 

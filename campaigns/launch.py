@@ -129,3 +129,10 @@ def _insert(batch: list[tuple[Recipient, str]]) -> None:
         )
         for recipient, (_, words) in zip(recipients, batch, strict=True)
     )
+    # Skipped recipients are final from the start and never pass through
+    # transitions.advance, so their recipient.final events are sent here, one job per batch.
+    skipped = [r.pk for r in recipients if r.status == RecipientStatus.SKIPPED]
+    if skipped:
+        from messaging import outbound
+
+        outbound.recipients_final(recipients[0].campaign_id, skipped)

@@ -173,6 +173,10 @@ API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
 # Outbound webhooks: tries per event, and the first retry delay (doubled each try).
 OUTBOUND_WEBHOOK_TRIES = env.int("OUTBOUND_WEBHOOK_TRIES", default=6)
 OUTBOUND_WEBHOOK_BACKOFF_SECONDS = env.float("OUTBOUND_WEBHOOK_BACKOFF_SECONDS", default=30.0)
+# Endpoint URLs on private, link-local and other non-public networks are rejected. This
+# lets loopback (127.0.0.0/8, ::1, localhost) through for a receiver on the same machine;
+# DEBUG does the same.
+OUTBOUND_WEBHOOK_ALLOW_LOOPBACK = env.bool("OUTBOUND_WEBHOOK_ALLOW_LOOPBACK", default=False)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

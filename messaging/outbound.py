@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -27,6 +28,7 @@ from django.utils import timezone
 from campaigns import reasons
 from campaigns.models import Campaign, Recipient
 
+from . import webhook_targets
 from .models import DeliveryStatus, OutboundEvent, WebhookDelivery, WebhookEndpoint
 from .queue import enqueue
 
@@ -64,9 +66,6 @@ def emit(sub_account_id: int, event: str, payload: dict[str, Any]) -> int:
 def recipient_final(recipient_id: int) -> None:
     """Send recipient.final for a recipient that reached a final status (hook of
     campaigns.transitions.advance)."""
-    # NOTE: recipients created final at launch (skipped) and those ended in bulk by a
-    # cancel do not pass through advance(), so they get no recipient.final event. Their
-    # counts are in the report of campaign.completed.
     # One query on the hot path when the sub-account has no endpoint, which is the usual case.
     listening = WebhookEndpoint.objects.filter(
         sub_account__campaigns__recipients=recipient_id, active=True
@@ -81,7 +80,61 @@ def recipient_final(recipient_id: int) -> None:
     )
     if recipient is None:
         return
-    sub_account_id = recipient.campaign.sub_account_id
+    payload = _recipient_payload(recipient)
+    emit(recipient.campaign.sub_account_id, OutboundEvent.RECIPIENT_FINAL, payload)
+
+
+def listens(sub_account_id: int, event: str) -> bool:
+    """Return whether an active endpoint of the sub-account wants the event."""
+    endpoints = WebhookEndpoint.objects.filter(sub_account_id=sub_account_id, active=True)
+    return any(endpoint.wants(event) for endpoint in endpoints)
+
+
+def recipients_final(campaign_id: int, recipient_ids: list[int]) -> int:
+    """Send recipient.final for recipients that one bulk write made final (skipped at launch,
+    cancelled with the campaign); return how many deliveries were stored.
+
+    Each recipient still gets its own event, but the deliveries are inserted together
+    and sent by one job, because a launch or a cancel ends thousands of recipients at once.
+    """
+    campaign = Campaign.objects.filter(pk=campaign_id).only("sub_account_id").first()
+    if campaign is None or not recipient_ids:
+        return 0
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            sub_account_id=campaign.sub_account_id, active=True
+        )
+        if endpoint.wants(OutboundEvent.RECIPIENT_FINAL)
+    ]
+    if not endpoints:
+        return 0
+
+    recipients = (
+        Recipient.objects.filter(campaign_id=campaign_id, pk__in=recipient_ids)
+        .select_related("campaign")
+        .prefetch_related("attempts")
+        .order_by("id")
+    )
+    payloads = [_recipient_payload(recipient) for recipient in recipients]
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=endpoint, event=OutboundEvent.RECIPIENT_FINAL, payload=payload)
+        for payload in payloads
+        for endpoint in endpoints
+    )
+    # bulk_create sets primary keys on PostgreSQL and SQLite, the two supported databases.
+    delivery_ids = [delivery.pk for delivery in deliveries]
+    enqueue(deliver_batch, delivery_ids)
+    logger.info(
+        "campaign %s: %s recipient.final deliveries queued in one job for endpoints %s",
+        campaign_id,
+        len(delivery_ids),
+        [endpoint.pk for endpoint in endpoints],
+    )
+    return len(delivery_ids)
+
+
+def _recipient_payload(recipient: Recipient) -> dict[str, Any]:
     payload = {
         "campaign": recipient.campaign_id,
         "recipient": recipient.pk,
@@ -103,7 +156,7 @@ def recipient_final(recipient_id: int) -> None:
         ],
         "finished_at": recipient.finished_at,
     }
-    emit(sub_account_id, OutboundEvent.RECIPIENT_FINAL, _plain(payload))
+    return _plain(payload)
 
 
 def campaign_completed(campaign_id: int) -> None:
@@ -116,20 +169,34 @@ def campaign_completed(campaign_id: int) -> None:
         sub_account_id=campaign.sub_account_id, active=True
     ).exists():
         return
-    from campaigns.api.campaigns import report
+    from campaigns.api.campaigns import campaign_report
 
     payload = {
         "campaign": campaign.pk,
         "name": campaign.name,
         "status": campaign.status,
         "finished_at": campaign.finished_at,
-        "report": report(campaign),
+        "report": campaign_report(campaign),
     }
     emit(campaign.sub_account_id, OutboundEvent.CAMPAIGN_COMPLETED, _plain(payload))
 
 
+def deliver_batch(delivery_ids: list[int]) -> None:
+    """RQ job: send several events one after another over one HTTP session; each failed
+    one is retried on its own, as deliver() does."""
+    # NOTE: a receiver that times out on every request holds this job for
+    # TIMEOUT_SECONDS per delivery; the retries then run as one job each.
+    with requests.Session() as session:
+        for delivery_id in delivery_ids:
+            _deliver(delivery_id, session.post)
+
+
 def deliver(delivery_id: int) -> None:
     """RQ job: send one event; on failure queue the next try after a growing delay."""
+    _deliver(delivery_id, requests.post)
+
+
+def _deliver(delivery_id: int, post: Callable[..., requests.Response]) -> None:
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return
@@ -152,10 +219,25 @@ def deliver(delivery_id: int) -> None:
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
     }
+    try:
+        webhook_targets.check_resolved(endpoint.url)
+    except webhook_targets.UnsafeTarget as exc:
+        # Permanent until the endpoint's URL changes, so no retry is queued.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED,
+            attempts=F("attempts") + 1,
+            last_attempt_at=timezone.now(),
+            last_error=str(exc)[:1000],
+        )
+        logger.warning(
+            "webhook delivery %s to endpoint %s not sent: %s", delivery.pk, endpoint.pk, exc
+        )
+        return
+
     status_code: int | None = None
     error = ""
     try:
-        response = requests.post(
+        response = post(
             endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
         )
         status_code = response.status_code

@@ -7,6 +7,7 @@ message, and is never stored.
 import logging
 import secrets
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,6 +15,7 @@ from django.http import HttpRequest
 from campaigns.admin_scoping import AgencyScopedAdmin
 from campaigns.models import ApiKey
 from campaigns.models.api_keys import KEY_PREFIX, PREFIX_LENGTH, digest
+from messaging import webhook_targets
 from messaging.models import WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -87,8 +89,25 @@ class DeliveryInline(admin.TabularInline):
     ordering = ["-created_at"]
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label="URL", max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["sub_account", "url", "events", "active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            webhook_targets.check_url(url)
+        except webhook_targets.UnsafeTarget as error:
+            raise forms.ValidationError(str(error)) from None
+        return url
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(SubAccountScoped):
+    form = WebhookEndpointForm
     list_display = ["url", "sub_account", "active", "created_at"]
     inlines = [DeliveryInline]
     list_filter = ["active"]

@@ -3,7 +3,7 @@ the schema class and the sub-account of the key."""
 
 from typing import Any
 
-from rest_framework import permissions, viewsets
+from rest_framework import permissions, views, viewsets
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
@@ -27,28 +27,34 @@ class Cursor(CursorPagination):
     max_page_size = 1000
 
 
-class ApiViewSet(viewsets.GenericViewSet):
+class ApiView(views.APIView):
+    """Authentication, throttling, errors and schema shared by every API view; used alone
+    for a resource without a model queryset."""
+
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyThrottle]
-    pagination_class = Cursor
-    # Any path segment reaches the view, so a malformed id gets the JSON 404 of the API
-    # rather than the HTML 404 of the URL resolver.
-    lookup_value_regex = "[^/]+"
     schema = ApiSchema()
 
     def get_exception_handler(self):
         return errors.handle
 
     @property
-    def schema_only(self) -> bool:
-        """drf-spectacular instantiates views without a request key to read their types."""
-        return getattr(self, "swagger_fake_view", False)
-
-    @property
     def sub_account(self) -> SubAccount:
         assert isinstance(self.request.auth, ApiKey)
         return self.request.auth.sub_account
+
+
+class ApiViewSet(ApiView, viewsets.GenericViewSet):
+    pagination_class = Cursor
+    # Any path segment reaches the view, so a malformed id gets the JSON 404 of the API
+    # rather than the HTML 404 of the URL resolver.
+    lookup_value_regex = "[^/]+"
+
+    @property
+    def schema_only(self) -> bool:
+        """drf-spectacular instantiates views without a request key to read their types."""
+        return getattr(self, "swagger_fake_view", False)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())

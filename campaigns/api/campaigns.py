@@ -3,7 +3,7 @@ delivery log of their recipients and their report."""
 
 import logging
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -13,24 +13,31 @@ from rest_framework.response import Response
 from campaigns import controls
 from campaigns.launch import LaunchError, start_launch
 from campaigns.models import (
-    FINAL_STATUSES,
     ApiKey,
     Campaign,
+    CampaignStatus,
     Recipient,
     RecipientStatus,
-    Route,
 )
 from messaging.models import DeliveryAttempt
+from reports import billing
+from reports.figures import campaign_figures
 
 from .base import ApiViewSet
 from .errors import Conflict
 from .idempotency import idempotent
+from .reports import (
+    EstimateSerializer,
+    ReportQuerySerializer,
+    ReportSerializer,
+    read_query,
+    report_data,
+    spend_data,
+)
 from .schema import IDEMPOTENCY_KEY
-from .serializers import CampaignSerializer, RecipientSerializer, ReportSerializer
+from .serializers import CampaignSerializer, RecipientSerializer
 
 logger = logging.getLogger(__name__)
-
-DELIVERED = [RecipientStatus.DELIVERED_WHATSAPP, RecipientStatus.DELIVERED_SMS]
 
 RECIPIENT_FILTERS = [
     OpenApiParameter("status", str, enum=RecipientStatus.values),
@@ -43,6 +50,7 @@ class CampaignViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
     ApiViewSet,
 ):
     serializer_class = CampaignSerializer
@@ -68,6 +76,25 @@ class CampaignViewSet(
             sub_account=self.sub_account, created_by=self.request.auth.created_by
         )
         logger.info("API key %s created campaign %s", self.request.auth.pk, campaign.pk)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        """Change a draft; a launched campaign keeps what it was launched with."""
+        _require_draft(self.get_object())
+        return super().update(request, *args, **kwargs)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        assert isinstance(serializer.instance, Campaign)
+        campaign = serializer.instance
+        # Conditional on draft: a launch between the check in update() and this write
+        # must not have its status or recipients' inputs changed under it.
+        changed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+            **serializer.validated_data
+        )
+        if not changed:
+            campaign.refresh_from_db()
+            _require_draft(campaign)
+        campaign.refresh_from_db()
+        logger.info("API key %s updated campaign %s", self.request.auth.pk, campaign.pk)
 
     def _control(self, request: Request, act) -> Response:
         campaign = self.get_object()
@@ -134,39 +161,37 @@ class CampaignViewSet(
         assert page is not None
         return self.get_paginated_response(RecipientSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: ReportSerializer})
+    @extend_schema(parameters=[ReportQuerySerializer], responses={200: ReportSerializer})
     @action(detail=True, methods=["get"], pagination_class=None)
     def report(self, request: Request, pk: str) -> Response:
-        """Counts per final state, fallback triggered and its rate, and reach."""
+        """Return the campaign's report figures, optionally grouped and limited to days."""
         campaign = self.get_object()
-        return Response(report(campaign))
+        by, start, end = read_query(request.query_params)
+        report = campaign_figures(campaign, by=by, start=start, end=end)
+        return Response(report_data(report, "campaign", campaign.pk, start, end))
+
+    @extend_schema(responses={200: EstimateSerializer})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def estimate(self, request: Request, pk: str) -> Response:
+        """Estimate the campaign's spend from the agency's rate card, before or after launch."""
+        campaign = self.get_object()
+        based_on = "recipients" if campaign.recipients.exists() else "audience"
+        spend = billing.estimate(campaign)
+        logger.info(
+            "API key %s estimated campaign %s from its %s", request.auth.pk, campaign.pk, based_on
+        )
+        data = {"campaign": campaign.pk, "based_on": based_on, "spend": spend_data(spend)}
+        return Response(EstimateSerializer(data).data)
 
 
-def report(campaign: Campaign) -> dict:
-    # TODO: take these figures from reports/figures.py once the reports app provides it,
-    # so the API and the report pages cannot disagree.
-    finals = sorted(FINAL_STATUSES)
-    counts = Recipient.objects.filter(campaign=campaign).aggregate(
-        recipients=Count("id"),
-        whatsapp_first=Count("id", filter=Q(route=Route.WHATSAPP)),
-        fallback_triggered=Count("id", filter=Q(fallback_triggered=True)),
-        reached=Count("id", filter=Q(status__in=DELIVERED)),
-        **{status: Count("id", filter=Q(status=status)) for status in finals},
-    )
-    final = {status: counts[status] for status in finals}
-    total = counts["recipients"]
-    return {
-        "campaign": campaign.pk,
-        "recipients": total,
-        "final": final,
-        "open": total - sum(final.values()),
-        "whatsapp_first": counts["whatsapp_first"],
-        "fallback_triggered": counts["fallback_triggered"],
-        "fallback_rate": (
-            counts["fallback_triggered"] / counts["whatsapp_first"]
-            if counts["whatsapp_first"]
-            else None
-        ),
-        "reached": counts["reached"],
-        "reach": counts["reached"] / total if total else None,
-    }
+def _require_draft(campaign: Campaign) -> None:
+    if campaign.status != CampaignStatus.DRAFT:
+        raise Conflict(
+            f"Campaign {campaign.pk} is {campaign.status}; only a draft can be changed. "
+            "Cancel it and create a new campaign instead."
+        )
+
+
+def campaign_report(campaign: Campaign) -> dict:
+    """Return the whole report of a campaign, as sent with campaign.completed."""
+    return report_data(campaign_figures(campaign), "campaign", campaign.pk)

@@ -17,10 +17,15 @@ from campaigns.models import (
     SubAccount,
     Template,
 )
+from messaging import webhook_targets
 from messaging.models import DeliveryAttempt, OutboundEvent, WebhookEndpoint
+
+from . import schedule
 
 CHANNELS = ("whatsapp", "sms")
 MAX_TAGS = 50
+# WhatsApp's limit on a template body, in characters.
+MAX_TEMPLATE_BODY = 1024
 
 
 def _sub_account(serializer: serializers.Serializer) -> SubAccount:
@@ -166,6 +171,32 @@ class SyncResultSerializer(serializers.Serializer):
     synced = serializers.IntegerField()
 
 
+class AnalyzeRequestSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=MAX_TEMPLATE_BODY,
+        trim_whitespace=False,
+        help_text="Template body text with {{1}}-style variables.",
+    )
+
+
+class FindingSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="offer, discount, urgency, renewal, cart or greeting.")
+    phrase = serializers.CharField(help_text="The matched text, as written in the body.")
+    start = serializers.IntegerField(help_text="Offset of the phrase in the body, in characters.")
+    end = serializers.IntegerField()
+    reason = serializers.CharField(help_text="Why the phrase reads as marketing.")
+
+
+class AnalysisSerializer(serializers.Serializer):
+    reads_as_marketing = serializers.BooleanField()
+    findings = FindingSerializer(many=True)
+    variable_share = serializers.FloatField(help_text="Share of the words that are variables.")
+    mostly_variables = serializers.BooleanField(
+        help_text="Variables are more than half the words, so Meta has little fixed text to judge."
+    )
+    rewrite = serializers.CharField(help_text="Proposed UTILITY wording; every variable is kept.")
+
+
 # Campaigns
 
 
@@ -218,6 +249,12 @@ class CampaignSerializer(serializers.ModelSerializer):
             assert isinstance(field, serializers.PrimaryKeyRelatedField)
             templates = Template.objects.filter(sub_account=_sub_account(self))
             field.queryset = templates  # type: ignore[misc,arg-type]
+            schedule.use_time_zone(self.fields["send_at"], _sub_account(self))
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Added here rather than declared on the class, so that schedule.py keeps them and
+        # their checks together.
+        return {**super().get_fields(), **schedule.declared_fields()}
 
     @extend_schema_field(
         serializers.DictField(
@@ -240,8 +277,17 @@ class CampaignSerializer(serializers.ModelSerializer):
         return counts
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        template: Template = attrs["template"]
-        variables = attrs.get("variables", [])
+        # A partial update (PATCH) checks the stored value of each field it leaves out.
+        def value(name: str, default: Any) -> Any:
+            if name in attrs:
+                return attrs[name]
+            return getattr(self.instance, name) if self.instance is not None else default
+
+        errors = schedule.check(attrs, self.instance)
+        if errors:
+            raise serializers.ValidationError(errors)
+        template: Template = value("template", None)
+        variables = value("variables", [])
         if len(variables) != len(template.variables):
             raise serializers.ValidationError(
                 {
@@ -251,14 +297,14 @@ class CampaignSerializer(serializers.ModelSerializer):
                     ]
                 }
             )
-        if attrs.get("fallback_enabled", True) and not attrs.get("fallback_text", "").strip():
+        if value("fallback_enabled", True) and not value("fallback_text", "").strip():
             raise serializers.ValidationError(
                 {"fallback_text": ["Fallback is on: write the SMS text or set fallback_enabled."]}
             )
         return attrs
 
 
-# Recipients and reports
+# Recipients
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -306,22 +352,6 @@ class RecipientSerializer(serializers.ModelSerializer):
         return reasons.describe(recipient.reason) if recipient.reason else ""
 
 
-class ReportSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField()
-    recipients = serializers.IntegerField()
-    final = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Recipients per final status."
-    )
-    open = serializers.IntegerField(help_text="Recipients not yet in a final status.")
-    whatsapp_first = serializers.IntegerField()
-    fallback_triggered = serializers.IntegerField()
-    fallback_rate = serializers.FloatField(
-        allow_null=True, help_text="fallback_triggered / whatsapp_first."
-    )
-    reached = serializers.IntegerField(help_text="Delivered on WhatsApp or by SMS.")
-    reach = serializers.FloatField(allow_null=True, help_text="reached / recipients.")
-
-
 # Outbound webhooks
 
 
@@ -337,6 +367,13 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "events", "active", "secret", "created_at"]
         read_only_fields = ["id", "secret", "created_at"]
         extra_kwargs = {"secret": {"help_text": "Shown once, when the endpoint is created."}}
+
+    def validate_url(self, value: str) -> str:
+        try:
+            webhook_targets.check_url(value)
+        except webhook_targets.UnsafeTarget as error:
+            raise serializers.ValidationError(str(error)) from None
+        return value
 
     def to_representation(self, instance: WebhookEndpoint) -> dict[str, Any]:
         data = super().to_representation(instance)

@@ -1,4 +1,5 @@
-"""WhatsApp templates of the sub-account, and a sync from the provider."""
+"""WhatsApp templates of the sub-account, a sync from the provider, and the analysis of a
+body for marketing wording."""
 
 import logging
 
@@ -9,12 +10,18 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from campaigns import rewriter
 from campaigns.models import Template
 from campaigns.template_sync import sync_templates
 from messaging.providers.errors import ProviderError, ProviderUnreachable
 
 from .base import ApiViewSet
-from .serializers import SyncResultSerializer, TemplateSerializer
+from .serializers import (
+    AnalysisSerializer,
+    AnalyzeRequestSerializer,
+    SyncResultSerializer,
+    TemplateSerializer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +60,24 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
                 " WhatsApp settings in admin and try again."
             ) from None
         return Response({"synced": synced})
+
+    @extend_schema(request=AnalyzeRequestSerializer, responses={200: AnalysisSerializer})
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def analyze(self, request: Request) -> Response:
+        """Find the phrases that make a body read as MARKETING and propose a UTILITY rewrite."""
+        submitted = AnalyzeRequestSerializer(data=request.data)
+        submitted.is_valid(raise_exception=True)
+        analysis = rewriter.analyze(submitted.validated_data["body"])
+        logger.info(
+            "API key %s analyzed a template body: %s findings",
+            request.auth.pk,
+            len(analysis.findings),
+        )
+        result = {
+            "reads_as_marketing": analysis.reads_as_marketing,
+            "findings": analysis.findings,
+            "variable_share": analysis.variable_share,
+            "mostly_variables": analysis.mostly_variables,
+            "rewrite": analysis.rewrite,
+        }
+        return Response(AnalysisSerializer(result).data)

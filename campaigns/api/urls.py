@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from .campaigns import CampaignViewSet
 from .contacts import ContactImportViewSet, ContactViewSet
+from .reports import SubAccountReportView
 from .templates import TemplateViewSet
 from .webhooks import WebhookEndpointViewSet
 
@@ -26,6 +27,7 @@ def not_found(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    path("v1/report/", SubAccountReportView.as_view(), name="report"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -14,6 +14,12 @@ def fresh_throttle() -> None:
     request_history().clear()
 
 
+@pytest.fixture(autouse=True)
+def loopback_receivers(settings) -> None:
+    # Test receivers listen on 127.0.0.1, which production rejects as a webhook target.
+    settings.OUTBOUND_WEBHOOK_ALLOW_LOOPBACK = True
+
+
 @pytest.fixture
 def sub_account(db):
     return SubAccountFactory()

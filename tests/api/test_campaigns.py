@@ -1,8 +1,8 @@
-"""Campaigns: create, controls, counters, recipients log, report; templates list."""
+"""Campaigns: create, controls, counters, recipients log; templates list."""
 
 import pytest
 
-from campaigns.models import Campaign, CampaignStatus, RecipientStatus, Route
+from campaigns.models import Campaign, CampaignStatus, RecipientStatus
 from messaging.models import DeliveryAttempt
 from tests.factories import CampaignFactory, RecipientFactory, TemplateFactory
 
@@ -121,15 +121,6 @@ def test_recipients_cursor_pages(api, sub_account):
     first = api.get(f"{CAMPAIGNS}{campaign.pk}/recipients/?limit=2").json()
     second = api.get(first["next"]).json()
     assert [r["id"] for r in first["results"] + second["results"]] == made
-
-
-def test_report_counts_fallback(api, sub_account):
-    campaign = CampaignFactory(sub_account=sub_account)
-    RecipientFactory(campaign=campaign, status="delivered_sms", fallback_triggered=True)
-    RecipientFactory(campaign=campaign, status="delivered_whatsapp")
-    RecipientFactory(campaign=campaign, status="skipped", route=Route.NONE)
-    report = api.get(f"{CAMPAIGNS}{campaign.pk}/report/").json()
-    assert (report["fallback_rate"], report["reached"]) == (0.5, 2)
 
 
 def test_templates_are_scoped(api, sub_account, other_sub_account):

@@ -60,7 +60,8 @@ def test_campaign_through_api(live_server, sandbox):
         log = http.get(f"{campaign_url}/recipients/?status=delivered_sms").json()["results"]
         assert wait_until(lambda: bool(hooks.requests), timeout=10)
 
-    assert report["final"]["delivered_whatsapp"] == 1
-    assert report["fallback_triggered"] == 1
+    assert report["total"]["figures"]["whatsapp_delivered"] == 1
+    assert report["total"]["figures"]["recovered"] == 1
     assert [r["phone"] for r in log] == [GB_MOBILE_UNREACHABLE]
-    assert json.loads(hooks.requests[0].body)["data"]["report"]["reached"] == 2
+    sent = json.loads(hooks.requests[0].body)["data"]["report"]
+    assert sent["total"]["figures"]["delivered"] == 2

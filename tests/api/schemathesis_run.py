@@ -48,11 +48,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, timeout: float = 30.0) -> None:
+def wait_for(url: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            # A request that times out starts the schema build over, so allow it to finish.
+            with urllib.request.urlopen(url, timeout=30):
                 return
         except (urllib.error.URLError, OSError):
             # OSError covers a read timeout: the first schema request can take longer than

@@ -8,7 +8,6 @@ from .accounts import SubAccount
 from .contacts import Contact
 from .templates import Template
 
-
 # A day: a fallback SMS later than that no longer stands in for a timely message.
 MAX_DELIVERY_TIMEOUT_MINUTES = 24 * 60
 

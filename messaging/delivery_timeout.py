@@ -32,7 +32,7 @@ from .queue import enqueue, enqueue_dispatch
 logger = logging.getLogger(__name__)
 
 # Attempts with a message at WhatsApp and no report of its fate. An "unknown" attempt
-# counts: its request got no answer, and no status came either.
+# counts: its request got no response, and no status came either.
 UNREPORTED = [AttemptStatus.ACCEPTED, AttemptStatus.SENT, AttemptStatus.UNKNOWN]
 # Attempts whose deadline no longer matters: WhatsApp reported the outcome.
 SETTLED = [AttemptStatus.DELIVERED, AttemptStatus.READ, AttemptStatus.FAILED]

@@ -8,7 +8,8 @@ from .accounts import SubAccount
 from .contacts import Contact
 from .templates import Template
 
-# A day: a fallback SMS later than that no longer stands in for a timely message.
+# Max no-delivery timeout: an SMS sent more than a day late no longer replaces a timely
+# message, so a longer wait is more likely a typo than a plan.
 MAX_DELIVERY_TIMEOUT_MINUTES = 24 * 60
 
 

@@ -1,6 +1,7 @@
 """The no-delivery timeout through the sandbox: a WhatsApp number that never reports
 delivered, a campaign that waits a few minutes for it, and the clock moved forward."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import django_rq
@@ -8,6 +9,7 @@ import pytest
 import requests
 import time_machine
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from rq.registry import ScheduledJobRegistry
 
@@ -113,15 +115,16 @@ def test_not_before_deadline(sub_account, sandbox, run_jobs):
     assert sms_sent(sandbox) == []
 
 
-def test_timeout_sends_sms_once(sub_account, sandbox):
+def test_timeout_sends_sms_once(sub_account, sandbox, run_jobs):
     recipient = launched(sub_account)
 
     with later(TIMEOUT_MINUTES + 1):
         # The check scheduled after the batch, not the sweeper, moves the recipient here.
         assert wait_until(lambda: refreshed(recipient).status == "delivered_sms")
+        # Later checks find the deadline handled and send nothing more.
         sweep()
         fall_back_overdue()
-        wait_until(lambda: False, timeout=0.5)
+        run_jobs()
 
     recipient = refreshed(recipient)
     assert sms_sent(sandbox) == [SILENT]
@@ -214,3 +217,32 @@ def test_contact_unchanged(sub_account, sandbox, run_jobs):
 
     contact = Contact.objects.get(pk=recipient.contact_id)
     assert contact.whatsapp_unreachable_at is None
+
+
+def test_concurrent_checks_fall_back_once():
+    """Workers checking the same deadline at once queue one fallback between them."""
+    campaign = CampaignFactory.create(status="running", whatsapp_delivery_timeout_minutes=1)
+    contact = ContactFactory(sub_account=campaign.sub_account, phone=SILENT)
+    recipient = Recipient.objects.create(
+        campaign=campaign, contact=contact, phone=SILENT, country="GB", status="whatsapp_sent"
+    )
+    DeliveryAttempt.objects.create(
+        recipient=recipient,
+        channel=Channel.WHATSAPP,
+        status="sent",
+        tries=1,
+        delivery_due_at=timezone.now() - timedelta(seconds=1),
+    )
+
+    def check() -> int:
+        try:
+            return fall_back_overdue(campaign.pk)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: check(), range(4)))
+
+    assert sum(results) == 1
+    assert refreshed(recipient).status == "sms_pending"
+    assert recipient.decisions.filter(action="fallback SMS queued").count() == 1

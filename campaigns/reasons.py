@@ -21,6 +21,7 @@ CAMPAIGN_CANCELLED = "campaign_cancelled"
 TEMPLATE_PAUSED = "template_paused"
 TEMPLATE_DISABLED = "template_disabled"
 TEMPLATE_REJECTED = "template_rejected"
+NO_DELIVERY_REPORT = "no_delivery_report"
 
 WORDS = {
     INVALID_NUMBER: "the phone number is not a valid number",
@@ -39,6 +40,7 @@ WORDS = {
     TEMPLATE_PAUSED: "Meta paused the template",
     TEMPLATE_DISABLED: "Meta disabled the template",
     TEMPLATE_REJECTED: "Meta rejected the template",
+    NO_DELIVERY_REPORT: "WhatsApp reported no delivery within the campaign's timeout",
 }
 
 

@@ -22,7 +22,7 @@ from campaigns.models import (
 )
 from campaigns.routing import sms_blocker
 
-from . import halts
+from . import halts, outbound
 from .backoff import retry_delay
 from .models import AttemptStatus, Channel, DeliveryAttempt
 from .policy import Action, Halt, Learn, Rule, classify
@@ -232,6 +232,12 @@ def _whatsapp_delivered(attempt: DeliveryAttempt, status: str) -> None:
         recipient_id, IN_FLIGHT[Channel.WHATSAPP], RecipientStatus.DELIVERED_WHATSAPP
     ):
         transitions.record(recipient_id, f"WhatsApp {status}", "done: delivered on WhatsApp")
+    elif _drop_unsent_fallback(recipient_id):
+        transitions.record(
+            recipient_id,
+            f"WhatsApp {status} before the fallback SMS went out",
+            "done: delivered on WhatsApp; the SMS is not sent",
+        )
     elif Recipient.objects.filter(
         pk=recipient_id, fallback_triggered=True, delivered_both=False
     ).update(delivered_both=True):
@@ -241,6 +247,25 @@ def _whatsapp_delivered(attempt: DeliveryAttempt, status: str) -> None:
             "recorded as delivered on both channels",
         )
     transitions.finish_campaign_if_done(_campaign_id(recipient_id))
+
+
+def _drop_unsent_fallback(recipient_id: int) -> bool:
+    """End a recipient whose fallback SMS no dispatch has claimed yet as delivered on
+    WhatsApp; returns whether it did. The claim and this update are both conditional on
+    sms_pending, so either the SMS goes out or this wins, never both."""
+    now = timezone.now()
+    changed = Recipient.objects.filter(
+        pk=recipient_id, status=RecipientStatus.SMS_PENDING, fallback_triggered=True
+    ).update(
+        status=RecipientStatus.DELIVERED_WHATSAPP,
+        fallback_triggered=False,
+        reason="",
+        finished_at=now,
+        updated_at=now,
+    )
+    if changed:
+        outbound.recipient_final(recipient_id)
+    return bool(changed)
 
 
 def _sms_delivered(attempt: DeliveryAttempt) -> None:

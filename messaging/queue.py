@@ -43,8 +43,11 @@ def enqueue_dispatch(campaign_id: int) -> None:
 DISPATCH_FLAG_SECONDS = 300
 
 
+DISPATCH_FLAG_PREFIX = "switchback:dispatch-queued:"
+
+
 def dispatch_flag(campaign_id: int) -> str:
-    return f"switchback:dispatch-queued:{campaign_id}"
+    return f"{DISPATCH_FLAG_PREFIX}{campaign_id}"
 
 
 def clear_dispatch_flag(campaign_id: int) -> None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from campaigns import reasons
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
-from . import dispatch, outcomes, pacing, send_gate
+from . import delivery_timeout, dispatch, outcomes, pacing, send_gate
 from .content import sms_text, template_parameters
 from .models import AttemptStatus, Channel, DeliveryAttempt
 from .providers import ProviderError, ProviderUnreachable, SendResult, twilio, whatsapp
@@ -50,7 +50,9 @@ def send_batch(attempts: list[DeliveryAttempt]) -> int:
     ready = _admit_to_portfolios(ready)
     ready = _take_pairs(ready)
     timed = _reserve_slots(ready)
-    return _send_in_chunks(timed)
+    made = _send_in_chunks(timed)
+    delivery_timeout.schedule_checks(attempt for _, attempt in timed)
+    return made
 
 
 def _run_checks(attempts: list[DeliveryAttempt], now: datetime) -> list[DeliveryAttempt]:
@@ -201,9 +203,11 @@ def _mark_sending(attempts: list[DeliveryAttempt]) -> set[int]:
             .filter(pk__in=ids, status=AttemptStatus.QUEUED)
             .values_list("pk", flat=True)
         )
+        now = timezone.now()
         DeliveryAttempt.objects.filter(pk__in=live).update(
-            status=AttemptStatus.SENDING, tries=F("tries") + 1, updated_at=timezone.now()
+            status=AttemptStatus.SENDING, tries=F("tries") + 1, updated_at=now
         )
+        delivery_timeout.stamp_deadlines((a for a in attempts if a.pk in live), now)
     for attempt in attempts:
         if attempt.pk in live:
             attempt.status = AttemptStatus.SENDING

@@ -10,6 +10,8 @@ limits. Each sweep:
 * queues again the processing of webhook events received but not processed;
 * queues the launch of campaigns stuck in "launching" and the dispatch of running
   campaigns that have recipients due, in case their jobs were lost;
+* falls back to SMS for WhatsApp messages past their campaign's no-delivery timeout,
+  in case the check scheduled after their batch was lost;
 * ends waiting recipients of cancelled campaigns and completes finished campaigns.
 
 Running a dispatch twice is harmless because claims are conditional, so the sweeper
@@ -27,7 +29,7 @@ from django.utils import timezone
 from campaigns import reasons, transitions
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
-from . import dispatch
+from . import delivery_timeout, dispatch
 from .models import AttemptStatus, DeliveryAttempt, Provider, ProviderEvent
 from .queue import enqueue
 
@@ -39,6 +41,7 @@ class SweepReport:
     released: int = 0
     unknown: int = 0
     events: int = 0
+    timed_out: int = 0
     launches: list[int] = field(default_factory=list)
     dispatches: list[int] = field(default_factory=list)
 
@@ -54,13 +57,16 @@ def sweep(queued_after: float | None = None, unknown_after: float | None = None)
     report.unknown = mark_unknown(unknown_after)
     report.events = requeue_events(queued_after)
     report.launches = requeue_launches(queued_after)
+    report.timed_out = delivery_timeout.fall_back_overdue()
+    delivery_timeout.clear_settled()
     report.dispatches = requeue_dispatch()
     end_cancelled()
     logger.info(
-        "sweep: %s released, %s unknown, %s events, launches %s, dispatches %s",
+        "sweep: %s released, %s unknown, %s events, %s timed out, launches %s, dispatches %s",
         report.released,
         report.unknown,
         report.events,
+        report.timed_out,
         report.launches,
         report.dispatches,
     )

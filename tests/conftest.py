@@ -13,6 +13,7 @@ from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
 from config import private_redis
+from messaging.queue import DISPATCH_FLAG_PREFIX
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,6 +29,10 @@ def empty_queue() -> Iterator[None]:
     scheduled = ScheduledJobRegistry(queue=queue)
     for job_id in scheduled.get_job_ids():
         scheduled.remove(job_id, delete_job=True)
+    # Campaign ids restart in every test, and a flag left by a dispatch job that never ran
+    # would keep the next test's campaign with that id from being dispatched.
+    for key in queue.connection.scan_iter(f"{DISPATCH_FLAG_PREFIX}*"):
+        queue.connection.delete(key)
     yield
     queue.empty()
 

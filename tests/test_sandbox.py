@@ -408,6 +408,18 @@ def test_read_percent_adds_read(box: SandboxProcess, receiver: WebhookReceiver) 
     assert [status["status"] for status in statuses] == ["sent", "delivered", "read"]
 
 
+def test_silent_number_never_delivered(box: SandboxProcess, receiver: WebhookReceiver) -> None:
+    box.configure(whatsapp_silent_numbers=[UK_MOBILE], read_percent=100)
+    wamid = send_whatsapp(box, UK_MOBILE).json()["messages"][0]["id"]
+
+    wait_for_statuses(receiver, wamid, 1)
+    # The delivered and read statuses would be due 20 ms and 40 ms after `sent`.
+    time.sleep(0.3)
+    statuses = meta_statuses(receiver.received, wamid)
+    assert [status["status"] for status in statuses] == ["sent"]
+    assert box.messages()[0]["outcome"]["rule"] == "whatsapp_silent_numbers"
+
+
 def test_sync_error_override_count(box: SandboxProcess) -> None:
     box.configure(whatsapp_sync_errors={UK_MOBILE: {"code": 131000, "times": 2}})
 
@@ -750,6 +762,7 @@ def test_latency_delays_answer(box: SandboxProcess) -> None:
         ({"whatsapp_mps": 0}, "whatsapp_mps"),
         ({"duplicate_webhooks": "yes"}, "duplicate_webhooks"),
         ({"whatsapp_fail_codes": {"not a number": 131050}}, "whatsapp_fail_codes"),
+        ({"whatsapp_silent_numbers": "+447400123456"}, "whatsapp_silent_numbers"),
         ({"no_such_key": 1}, "no_such_key"),
     ],
 )

@@ -226,6 +226,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "fallback_enabled",
             "fallback_text",
             "direct_sms_for_us_marketing",
+            "whatsapp_delivery_timeout_minutes",
             "status",
             "status_reason",
             "counters",

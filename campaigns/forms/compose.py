@@ -41,6 +41,7 @@ class CampaignForm(PhoneListFields, ScheduleFields, forms.ModelForm):
             "fallback_enabled",
             "fallback_text",
             "direct_sms_for_us_marketing",
+            "whatsapp_delivery_timeout_minutes",
         ]
         labels = {
             "fallback_enabled": "Send the SMS text when WhatsApp cannot deliver",

@@ -1,11 +1,16 @@
 """Campaigns, their recipients and each recipient's decision log."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from .accounts import SubAccount
 from .contacts import Contact
 from .templates import Template
+
+# Max no-delivery timeout: an SMS sent more than a day late no longer replaces a timely
+# message, so a longer wait is more likely a typo than a plan.
+MAX_DELIVERY_TIMEOUT_MINUTES = 24 * 60
 
 
 class CampaignStatus(models.TextChoices):
@@ -36,6 +41,16 @@ class Campaign(models.Model):
         default=True,
         help_text="Meta refuses MARKETING templates to US numbers (131049), "
         "so those recipients get the SMS text without a WhatsApp attempt.",
+    )
+    # Off (null) by default. The value in force when a WhatsApp message is sent sets its
+    # deadline, so a change applies to messages sent afterwards.
+    whatsapp_delivery_timeout_minutes = models.PositiveIntegerField(
+        "fall back when WhatsApp is not delivered within (minutes)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DELIVERY_TIMEOUT_MINUTES)],
+        help_text="Send the SMS text too when WhatsApp has not reported the message "
+        "delivered or read this many minutes after the send. Empty: wait for WhatsApp.",
     )
 
     # Schedule: nothing is sent before send_at. Forms take it in the sub-account's time

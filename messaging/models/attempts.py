@@ -42,6 +42,10 @@ class DeliveryAttempt(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When a WhatsApp message still without a delivered or read status falls back to SMS,
+    # from the campaign's no-delivery timeout at the last request. Cleared once the
+    # timeout is handled, so a set value means "still to check".
+    delivery_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -56,6 +60,12 @@ class DeliveryAttempt(models.Model):
             models.Index(fields=["updated_at"]),
             # The admin lists attempts newest first, usually filtered by status ("failed").
             models.Index(fields=["status", "-id"], name="attempt_status_newest"),
+            # The no-delivery timeout looks for overdue attempts across all campaigns.
+            models.Index(
+                fields=["delivery_due_at"],
+                name="attempt_delivery_due",
+                condition=models.Q(delivery_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     # {"+15551234567": {"code": 131000, "times": 2}}: synchronous errors for the
     # first `times` sends to the number.
     "whatsapp_sync_errors": {},
+    # WhatsApp numbers whose messages get `sent` and never `delivered` or `read`, like a
+    # phone that stays offline.
+    "whatsapp_silent_numbers": [],
     # {"+15551234567": 30007}: SMS numbers whose status callbacks end with this code.
     "sms_fail_codes": {},
     # Numbers that replied STOP: sends are rejected with 400 code 21610.
@@ -156,6 +159,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "unreachable_percent": _percent,
     "whatsapp_fail_codes": _code_map,
     "whatsapp_sync_errors": _sync_error_map,
+    "whatsapp_silent_numbers": _number_list,
     "sms_fail_codes": _code_map,
     "sms_stop_numbers": _number_list,
     "whatsapp_mps": _optional_rate,

@@ -43,6 +43,9 @@ def whatsapp_outcome(config: Mapping[str, Any], e164: str, template: Template) -
     if in_share(e164, config["unreachable_percent"], "unreachable"):
         return Outcome(("failed",), 131026, "unreachable_percent")
 
+    if e164 in config["whatsapp_silent_numbers"]:
+        return Outcome(("sent",), None, "whatsapp_silent_numbers")
+
     if in_share(e164, config["read_percent"], "read"):
         return Outcome(("sent", "delivered", "read"))
     return Outcome(("sent", "delivered"))

@@ -34,6 +34,7 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(
                     f"released {report.released}, unknown {report.unknown}, "
+                    f"timed out {report.timed_out}, "
                     f"dispatches {report.dispatches}, launches {report.launches}"
                 )
             if not every:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0011_add_portfolio_pacing_and_schedule'),
+        ('campaigns', '0012_add_campaign_audience_phones'),
     ]
 
     operations = [

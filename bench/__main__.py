@@ -29,7 +29,7 @@ def main() -> None:
         "a": (
             "a. Dispatch throughput",
             dispatch_rate,
-            lambda: dispatch_rate.run(1000 if quick else 4000, 3 if quick else 10, 60),
+            lambda: dispatch_rate.run(1000 if quick else 2000, 3 if quick else 10, 90),
         ),
         "b": ("b. Pacing", pacing, lambda: pacing.run(10 if quick else 60)),
         "c": ("c. Webhook ingestion", webhooks, lambda: webhooks.run(10 if quick else 30)),

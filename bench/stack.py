@@ -92,9 +92,23 @@ class Stack:
         self._wait_for(f"{SANDBOX_URL}/_sandbox/health")
         if self.web:
             self._wait_for(f"{WEB_URL}/webhooks/whatsapp/?hub.mode=ping", any_status=True)
+        self._wait_for_workers()
         self.sandbox("DELETE", "/_sandbox/messages")
         self.sandbox("POST", "/_sandbox/templates", json=_sandbox_template())
         return self
+
+    def _wait_for_workers(self, timeout: float = 60.0) -> None:
+        """Wait until every worker has registered in Redis, so no measurement includes a
+        worker's start-up (Django import and setup)."""
+        import redis
+        from rq import Worker
+
+        connection = redis.Redis.from_url(REDIS_URL)
+        deadline = time.monotonic() + timeout
+        while Worker.count(connection=connection) < self.workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.workers} RQ workers did not start within {timeout} s")
+            time.sleep(0.2)
 
     def __exit__(self, *exc_info: object) -> None:
         for process in self.processes.values():
@@ -139,10 +153,10 @@ class Stack:
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited at startup; see {LOG_DIR / name}.log")
             try:
-                response = self.session.get(url, timeout=1)
+                response = self.session.get(url, timeout=3)
                 if any_status or response.ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")

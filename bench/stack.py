@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -68,6 +69,18 @@ class Stack:
         self.session = requests.Session()
 
     def __enter__(self) -> Stack:
+        for port in (SANDBOX_PORT, WEB_PORT):
+            if _port_taken(port):
+                sys.exit(f"port {port} is in use: stop the process on it (an earlier run?)")
+        try:
+            self._start()
+        except BaseException:
+            # __exit__ does not run when __enter__ raises; without this the children live on.
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _start(self) -> None:
         _empty_redis()
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         python = sys.executable
@@ -95,7 +108,6 @@ class Stack:
         self._wait_for_workers()
         self.sandbox("DELETE", "/_sandbox/messages")
         self.sandbox("POST", "/_sandbox/templates", json=_sandbox_template())
-        return self
 
     def _wait_for_workers(self, timeout: float = 60.0) -> None:
         """Wait until every worker has registered in Redis, so no measurement includes a
@@ -160,6 +172,11 @@ class Stack:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _empty_redis() -> None:

@@ -4,7 +4,7 @@ PYTHON := .venv/bin/python
 
 # Benchmarks a-e of docs/benchmarks.md, outside the test suite, on PostgreSQL database
 # `bench` and Redis database 8 (see bench/stack.py). They print Markdown tables that are
-# copied into docs/benchmarks.md by hand. About 15 minutes; bench-quick takes about 3.
+# copied into docs/benchmarks.md by hand. About 12 minutes; bench-quick takes about 4.
 bench:
 	$(PYTHON) -m bench
 

@@ -1,7 +1,7 @@
 """Run the benchmarks a-e and print their results as Markdown tables.
 
-    .venv/bin/python -m bench            # full durations, about 10 minutes
-    .venv/bin/python -m bench --quick    # short durations, for a smoke run
+    .venv/bin/python -m bench            # full durations, about 12 minutes
+    .venv/bin/python -m bench --quick    # short durations, about 4 minutes
     .venv/bin/python -m bench --only b   # one benchmark
 
 Uses the PostgreSQL database `bench` and Redis database 8 (see bench/stack.py).

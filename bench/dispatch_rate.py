@@ -14,7 +14,7 @@ WORKER_COUNTS = (1, 2)
 
 
 def run(recipients: int, bare_seconds: float, timeout: float) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for workers in WORKER_COUNTS:
         with Stack(workers=workers, web=False) as stack:
             for latency_ms in LATENCIES_MS:

@@ -1,8 +1,9 @@
 """Benchmark b: the achieved WhatsApp send rate against a configured 80/s and 1,000/s,
-and the count of 130429 ("rate limit hit") answers.
+and the count of 130429 ("rate limit hit") rejections.
 
 The sandbox enforces the same rate per phone number id (at most N sends in any 1-second
-window) and answers 130429 beyond it; the app's 130429 decisions are counted in the DB.
+window) and rejects sends beyond it with 130429. The rejections are counted as the
+app's decision rows with that code.
 """
 
 import time
@@ -17,7 +18,7 @@ RATES = (80, 1000)
 
 
 def run(seconds: float) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     with Stack(workers=2, web=False) as stack:
         for rate in RATES:
             stack.configure(whatsapp_mps=rate, webhook_delay_ms=600_000, unreachable_percent=0)
@@ -64,6 +65,6 @@ HEADER = (
     "Sent in window",
     "Achieved msg/s",
     "Share",
-    "130429 answers",
+    "130429 rejections",
     "Load avg",
 )

@@ -171,7 +171,7 @@ class Stack:
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+        raise RuntimeError(f"{url} did not respond within {timeout:.0f} s")
 
 
 def _port_taken(port: int) -> bool:

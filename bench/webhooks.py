@@ -62,6 +62,7 @@ def _wait_for_statuses(sent, since, expected, timeout):
         latencies = []
         events = ProviderEvent.objects.filter(received_at__gte=since, processed_at__isnull=False)
         for body, processed_at in events.values_list("body", "processed_at"):
+            assert processed_at is not None  # the filter above excludes unprocessed events
             for status in _statuses(body):
                 base = scheduled.get(status.get("id"))
                 if base is None:

@@ -1,6 +1,6 @@
 """Benchmark c: webhook ingestion at 3x the send rate.
 
-A campaign sends at 80 messages/s and the sandbox answers every message with three
+A campaign sends at 80 messages/s and the sandbox replies to every message with three
 statuses (sent, delivered, read), so statuses arrive at 240/s. A status's latency runs
 from the moment the sandbox schedules it (its send time in the sandbox log plus
 `webhook_delay_ms` per status) to `processed_at` of the stored event in the DB, which is

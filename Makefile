@@ -1,10 +1,15 @@
 PYTHON := .venv/bin/python
 
-.PHONY: bench schemathesis
+.PHONY: bench bench-quick schemathesis
 
-# Benchmarks run outside the test suite; results go to docs/benchmarks.md by hand.
+# Benchmarks a-e of docs/benchmarks.md, outside the test suite, on PostgreSQL database
+# `bench` and Redis database 8 (see bench/stack.py). They print Markdown tables that are
+# copied into docs/benchmarks.md by hand. About 12 minutes; bench-quick takes about 4.
 bench:
-	DJANGO_SETTINGS_MODULE=config.settings $(PYTHON) -m bench.bare_loop --seconds 10
+	$(PYTHON) -m bench
+
+bench-quick:
+	$(PYTHON) -m bench --quick
 
 # Property-based run of the REST API against its OpenAPI schema, on a loopback port.
 schemathesis:

@@ -22,7 +22,7 @@ CANCEL_BATCH = 2000
 
 
 class ControlError(Exception):
-    """The campaign is not in a state that allows the action; the message says which."""
+    """The campaign is not in a state that allows the action; the message names it."""
 
 
 def pause(campaign: Campaign) -> None:

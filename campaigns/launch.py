@@ -24,7 +24,7 @@ ROUTE_WORDS = {
 
 
 class LaunchError(Exception):
-    """The campaign cannot be launched as it stands; the message says what to fix."""
+    """The campaign cannot be launched in its current state; the message names what to fix."""
 
 
 def start_launch(campaign: Campaign) -> None:

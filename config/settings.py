@@ -77,7 +77,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process, RQ workers and webhook handlers write concurrently: without WAL, a
-    # busy timeout and immediate transactions SQLite answers "database is locked".
+    # busy timeout and immediate transactions, SQLite raises "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

@@ -1,4 +1,4 @@
-"""Apply what a provider said about a delivery attempt: accepted, delivered or failed.
+"""Apply a provider's report on a delivery attempt: accepted, delivered or failed.
 
 The same functions serve the synchronous answer of a send and the status webhooks that
 arrive later, in any order and sometimes twice. Attempts and recipients move only forward
@@ -69,11 +69,11 @@ def accepted(attempt: DeliveryAttempt, result: SendResult) -> None:
 
 
 def unreachable(attempt: DeliveryAttempt, error: Exception) -> None:
-    """The request got no answer: the message may exist, so wait for its webhook."""
+    """The request got no response: the message may exist, so wait for its webhook."""
     DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
         status=AttemptStatus.UNKNOWN, error_detail=str(error)[:500], updated_at=timezone.now()
     )
-    logger.warning("attempt %s (%s) got no answer: %s", attempt.pk, attempt.channel, error)
+    logger.warning("attempt %s (%s) got no response: %s", attempt.pk, attempt.channel, error)
     transitions.record(
         attempt.recipient_id,
         f"{attempt.get_channel_display()} request got no answer",

@@ -26,7 +26,7 @@ def enqueue(func: Callable[..., Any], *args: Any, delay: float | None = None) ->
 def enqueue_dispatch(campaign_id: int) -> None:
     """Queue one dispatch job for the campaign unless one is already waiting.
 
-    Every fallback asks for a dispatch; without this, a burst of failed webhooks queues one
+    Every fallback requests a dispatch; without this, a burst of failed webhooks queues one
     job per recipient, and all but the first find nothing to send.
     """
     from .dispatch import dispatch_campaign

@@ -73,7 +73,7 @@ def work(max_seconds: float = 0) -> int:
 
 def _enqueue_due(queue: Queue, scheduled: ScheduledJobRegistry) -> None:
     # The worker's own scheduler takes a Redis lock that a previous test run may still hold
-    # for up to a minute; moving due jobs here keeps tests independent of it.
+    # for up to a minute. Moving due jobs here keeps tests independent of that lock.
     for job_id in scheduled.get_jobs_to_schedule():
         job = queue.fetch_job(job_id)
         scheduled.remove(job_id)
@@ -112,7 +112,7 @@ def sandbox(live_server, settings) -> Iterator:
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    """Run queued jobs until condition() holds (webhooks keep arriving meanwhile)."""
+    """Run queued jobs until condition() is true (webhooks keep arriving meanwhile)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         work()

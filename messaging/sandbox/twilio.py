@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from messaging.segments import count as count_text
+
 from .phones import normalize_number, phone_info
 from .rules import Outcome, opt_out_type, sms_outcome
-from .segments import count_segments
 from .state import utc_now_iso
 from .urls import is_loopback_url
 from .webhooks import Delivery
@@ -188,7 +189,7 @@ def build_message(account_sid: str, fields: dict[str, str]) -> dict[str, Any]:
         "from": fields["from"] or None,
         "messaging_service_sid": fields["messaging_service_sid"] or None,
         "num_media": "0",
-        "num_segments": str(count_segments(fields["body"])),
+        "num_segments": str(count_text(fields["body"]).segments),
         "price": None,
         "price_unit": "USD",
         "sid": sid,
@@ -257,7 +258,7 @@ def inbound_params(
         "To": to,
         "Body": body,
         "NumMedia": "0",
-        "NumSegments": str(count_segments(body)) if body else "1",
+        "NumSegments": str(count_text(body).segments) if body else "1",
         "SmsStatus": "received",
         "ApiVersion": API_VERSION,
     }

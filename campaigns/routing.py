@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 import phonenumbers
 from django.utils import timezone
@@ -20,6 +21,9 @@ class Routing:
     reason: str = ""
 
 
+# Launch needs the same number several times (route, SMS check, duplicate check). Callers
+# only read the returned object.
+@lru_cache(maxsize=65536)
 def parse(phone: str) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(phone, None)

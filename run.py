@@ -78,12 +78,18 @@ def manage(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedPro
 
 
 def run_tests(env: dict[str, str], pytest_args: list[str]) -> int:
-    return subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode
+    try:
+        command = [str(PYTHON), "-m", "pytest", *pytest_args]
+        return subprocess.run(command, cwd=ROOT, env=env).returncode
+    finally:
+        stop_private_redis(env)
 
 
 def start(env: dict[str, str]) -> int:
     # A supervisor stops us with SIGTERM: treat it like Ctrl-C so the children stop too.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    # SIGINT is set as well, because a shell starts background jobs with SIGINT ignored.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     manage(env, "migrate", "--no-input", check=True)
     manage(env, "collectstatic", "--no-input", "--verbosity", "0", check=True)
     env.setdefault("SANDBOX_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
@@ -156,8 +162,6 @@ def start(env: dict[str, str]) -> int:
                 "2",
                 "--threads",
                 "8",
-                "--access-logfile",
-                "-",
             ],
             env,
         ),
@@ -183,6 +187,10 @@ def start(env: dict[str, str]) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         stop_private_redis(env)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def stop_private_redis(env: dict[str, str]) -> None:

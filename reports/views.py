@@ -190,11 +190,28 @@ def _chart_data(
     per_campaign = build_report(campaigns, card, "campaign", start, end)
     per_day = build_report(campaigns, card, "day", start, end)
     names = dict(campaigns.values_list("pk", "name"))
-    outcomes = ["delivered", "recovered", "failed_whatsapp", "failed_both", "skipped", "cancelled"]
+    # The stacked parts must not overlap: "delivered on any channel" already contains the
+    # SMS deliveries, so WhatsApp deliveries are what remains of it.
+    outcomes = [
+        "recovered",
+        "direct_sms_delivered",
+        "failed_whatsapp",
+        "failed_both",
+        "skipped",
+        "cancelled",
+        "in_flight",
+    ]
+    series = {
+        "delivered_on_whatsapp": [
+            row["delivered"] - row["recovered"] - row["direct_sms_delivered"]
+            for row in per_campaign.rows
+        ],
+        **{name: [row[name] for row in per_campaign.rows] for name in outcomes},
+    }
     return {
         "outcomes": {
             "labels": [names.get(row.key, str(row.key)) for row in per_campaign.rows],
-            "series": {name: [row[name] for row in per_campaign.rows] for name in outcomes},
+            "series": series,
         },
         "fallback_rate": {
             "labels": [str(row.key) for row in per_day.rows if row.key is not None],

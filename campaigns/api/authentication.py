@@ -38,6 +38,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[KeyHolder, ApiKey] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
+            # DRF then answers 401 with NOT_AUTHENTICATED below.
             return None
         scheme, _, plain = header.partition(" ")
         if scheme.lower() != "bearer" or not plain.strip():
@@ -52,7 +53,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         )
         if key is None:
             logger.info("API request with an unknown key (prefix %s)", plain[:12])
-            raise exceptions.AuthenticationFailed("The API key is not valid.")
+            raise exceptions.AuthenticationFailed(
+                "The API key is not valid: check that it was copied whole, or create a new "
+                "one in admin under API keys."
+            )
         if not key.is_active:
             logger.info("API request with revoked key %s", key.pk)
             raise exceptions.AuthenticationFailed(

@@ -45,6 +45,11 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         exc = exceptions.NotFound("No such object in this sub-account.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        exc = exceptions.NotAuthenticated(
+            "Missing API key: send the header 'Authorization: Bearer <API key>'; keys are "
+            "created per sub-account in admin under API keys."
+        )
     response = exception_handler(exc, context)
     if response is None:
         # An unexpected error: log it with its traceback and keep the error shape, so

@@ -104,7 +104,11 @@ class Command(BaseCommand):
         for row in result.rejected_rows[:10]:
             self.stdout.write(f"  row {row.row_number}: {row.value!r}: {row.reason}")
         if result.rejected > 10:
-            self.stdout.write(f"  ... and {result.rejected - 10} more rejected rows")
+            self.stdout.write(
+                f"  ... and {result.rejected - 10} more rejected rows; list them all with "
+                f"`manage.py import_contacts --rejected-csv rejected.csv` or on the contacts "
+                "page's import"
+            )
 
     def _wait(self, campaign: Campaign, timeout: float) -> None:
         deadline = time.monotonic() + timeout

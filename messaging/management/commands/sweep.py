@@ -32,11 +32,13 @@ class Command(BaseCommand):
                     raise
                 logger.exception("sweep failed; trying again in %s s", every)
             else:
-                self.stdout.write(
-                    f"released {report.released}, unknown {report.unknown}, "
-                    f"timed out {report.timed_out}, "
-                    f"dispatches {report.dispatches}, launches {report.launches}"
-                )
+                # A periodic sweep reports through the sweeper's own log line only.
+                if not every:
+                    self.stdout.write(
+                        f"released {report.released}, unknown {report.unknown}, "
+                        f"timed out {report.timed_out}, "
+                        f"dispatches {report.dispatches}, launches {report.launches}"
+                    )
             if not every:
                 return
             time.sleep(every)

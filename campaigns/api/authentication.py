@@ -38,7 +38,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[KeyHolder, ApiKey] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
-            # DRF then answers 401 with NOT_AUTHENTICATED below.
+            # DRF then returns 401 NOT_AUTHENTICATED; the error handler names the header.
             return None
         scheme, _, plain = header.partition(" ")
         if scheme.lower() != "bearer" or not plain.strip():

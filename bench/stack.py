@@ -99,7 +99,7 @@ class Stack:
         for index in range(self.workers):
             self._spawn(
                 f"worker-{index}",
-                [python, "manage.py", "rqworker", "default", "--with-scheduler"]
+                [python, "manage.py", "rqworker", "events", "default", "--with-scheduler"]
                 + ["--worker-class", "rq.worker.SimpleWorker"],
             )
         self._wait_for(f"{SANDBOX_URL}/_sandbox/health")

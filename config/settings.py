@@ -94,7 +94,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PRIVATE_REDIS_SOCKET = VAR_DIR / "redis" / "redis.sock"
 REDIS_URL = env.str("REDIS_URL", default=f"unix://{PRIVATE_REDIS_SOCKET}?db=0")
 
+# "events" applies provider webhooks. It is a queue of its own, listed first by every
+# worker, so that a long dispatch job on "default" does not hold status updates back.
 RQ_QUEUES = {
+    "events": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
 # Jobs run in the test process when tests ask for it; see tests/conftest.py.

@@ -11,10 +11,16 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def enqueue(func: Callable[..., Any], *args: Any, delay: float | None = None) -> None:
+# Webhook processing; see RQ_QUEUES in settings.
+EVENTS = "events"
+
+
+def enqueue(
+    func: Callable[..., Any], *args: Any, delay: float | None = None, queue_name: str = "default"
+) -> None:
     # A job enqueued before commit can run before its rows are visible to the worker.
     def push() -> None:
-        queue = django_rq.get_queue("default")
+        queue = django_rq.get_queue(queue_name)
         if delay:
             queue.enqueue_in(timedelta(seconds=delay), func, *args)
         else:

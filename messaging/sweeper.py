@@ -31,7 +31,7 @@ from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatu
 
 from . import delivery_timeout, dispatch
 from .models import AttemptStatus, DeliveryAttempt, Provider, ProviderEvent
-from .queue import enqueue
+from .queue import EVENTS, enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def requeue_events(older_than: float) -> int:
     count = 0
     for event_id, provider in pending.values_list("pk", "provider"):
         job = process_meta_event if provider == Provider.META else process_twilio_event
-        enqueue(job, event_id)
+        enqueue(job, event_id, queue_name=EVENTS)
         count += 1
     return count
 

@@ -24,6 +24,8 @@ def redis_server() -> None:
 
 @pytest.fixture(autouse=True)
 def empty_queue() -> Iterator[None]:
+    events = django_rq.get_queue("events")
+    events.empty()
     queue = django_rq.get_queue("default")
     queue.empty()
     scheduled = ScheduledJobRegistry(queue=queue)
@@ -34,6 +36,7 @@ def empty_queue() -> Iterator[None]:
     for key in queue.connection.scan_iter(f"{DISPATCH_FLAG_PREFIX}*"):
         queue.connection.delete(key)
     yield
+    events.empty()
     queue.empty()
 
 
@@ -57,16 +60,18 @@ def work(max_seconds: float = 0) -> int:
     Scheduled jobs (retries) become due only when their time has come, so callers that
     expect them pass max_seconds and the worker keeps polling until nothing is left.
     """
+    events = django_rq.get_queue("events")
     queue = django_rq.get_queue("default")
     scheduled = ScheduledJobRegistry(queue=queue)
     ran = 0
     deadline = time.monotonic() + max_seconds
     while True:
         _enqueue_due(queue, scheduled)
-        worker = BurstWorker([queue], connection=queue.connection)
+        worker = BurstWorker([events, queue], connection=queue.connection)
         worker.work(burst=True, logging_level="WARNING")
         ran += worker.successful_job_count + worker.failed_job_count
-        if time.monotonic() >= deadline or (not len(queue) and not scheduled.count):
+        idle = not len(events) and not len(queue) and not scheduled.count
+        if time.monotonic() >= deadline or idle:
             return ran
         time.sleep(0.1)
 

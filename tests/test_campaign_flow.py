@@ -117,7 +117,7 @@ def test_real_worker_process_runs_campaign(campaign, sandbox, settings):
     root = Path(__file__).resolve().parent.parent
 
     # This worker class only drops RQ's command listener, whose exit can stall a minute.
-    command = ["manage.py", "rqworker", "default", "--burst"]
+    command = ["manage.py", "rqworker", "events", "default", "--burst"]
     command += ["--worker-class", "tests.conftest.BurstWorker"]
 
     def worker_finished() -> bool:

@@ -56,7 +56,7 @@ def workers(sandbox, settings) -> Iterator[Callable[[], subprocess.Popen]]:
 
     def start() -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "rqworker", "default", "--with-scheduler"],
+            [sys.executable, "manage.py", "rqworker", "events", "default", "--with-scheduler"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 from ..events import process_twilio_event
 from ..models import DeliveryAttempt, Provider, ProviderEvent
 from ..optouts import process_twilio_inbound, sms_sub_accounts
-from ..queue import enqueue
+from ..queue import EVENTS, enqueue
 from . import log_rejection
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
         attempt=attempt,
         body=request.body.decode("utf-8", errors="replace"),
     )
-    enqueue(process_twilio_event, event.pk)
+    enqueue(process_twilio_event, event.pk, queue_name=EVENTS)
     return HttpResponse("ok")
 
 
@@ -66,7 +66,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         kind="inbound_sms",
         body=request.body.decode("utf-8", errors="replace"),
     )
-    enqueue(process_twilio_inbound, event.pk)
+    enqueue(process_twilio_inbound, event.pk, queue_name=EVENTS)
     # An empty TwiML document: Switchback sends no automatic reply of its own.
     return HttpResponse("<Response></Response>", content_type="text/xml")
 

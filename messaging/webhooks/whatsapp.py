@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..events import process_meta_event
 from ..models import Provider, ProviderEvent
-from ..queue import enqueue
+from ..queue import EVENTS, enqueue
 from . import log_rejection
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     event = ProviderEvent.objects.create(
         provider=Provider.META, body=request.body.decode("utf-8", errors="replace")
     )
-    enqueue(process_meta_event, event.pk)
+    enqueue(process_meta_event, event.pk, queue_name=EVENTS)
     # Meta retries anything but a 200 for days: answer fast, process in the job.
     return HttpResponse("ok")
 

@@ -116,6 +116,27 @@ def sandbox(live_server, settings) -> Iterator:
         yield process
 
 
+@pytest.fixture
+def post_status(client, settings, django_capture_on_commit_callbacks) -> Callable[..., None]:
+    """POST a signed WhatsApp status webhook; its processing job is queued as after a commit."""
+    from django.urls import reverse
+
+    from tests.webhook_payloads import encode, meta_signature
+
+    def post(payload) -> None:
+        body = encode(payload)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("webhooks:whatsapp"),
+                body,
+                content_type="application/json",
+                HTTP_X_HUB_SIGNATURE_256=meta_signature(body, settings.META_APP_SECRET),
+            )
+        assert response.status_code == 200
+
+    return post
+
+
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
     """Run queued jobs until condition() is true (webhooks keep arriving meanwhile)."""
     deadline = time.monotonic() + timeout

@@ -1,29 +1,12 @@
 """A WhatsApp delivery reported after the fallback SMS went out counts on both channels."""
 
 import pytest
-from django.urls import reverse
 
 from messaging.models import AttemptStatus, DeliveryAttempt
 from tests.factories import RecipientFactory
-from tests.webhook_payloads import encode, meta_signature, whatsapp_status
+from tests.webhook_payloads import whatsapp_status
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def post_status(client, settings, django_capture_on_commit_callbacks):
-    def post(payload) -> None:
-        body = encode(payload)
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                reverse("webhooks:whatsapp"),
-                body,
-                content_type="application/json",
-                HTTP_X_HUB_SIGNATURE_256=meta_signature(body, settings.META_APP_SECRET),
-            )
-        assert response.status_code == 200
-
-    return post
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ def start(env: dict[str, str]) -> int:
             ],
             env,
         ),
-        # Re-queues work lost with Redis and settles attempts that never got an answer.
+        # Re-queues work lost with Redis and settles attempts that never got a response.
         spawn("sweeper", [str(PYTHON), "manage.py", "sweep", "--every", "30"], env),
         spawn(
             "web",
@@ -233,7 +233,9 @@ def wait_for(url: str, timeout: float = 60.0) -> None:
                 return
         except (urllib.error.URLError, ConnectionError):
             if time.monotonic() > deadline:
-                raise SystemExit(f"{url} did not answer within {timeout:.0f} s") from None
+                raise SystemExit(
+                    f"{url} did not respond within {timeout:.0f} s; see the log above"
+                ) from None
             time.sleep(0.3)
 
 

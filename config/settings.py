@@ -144,7 +144,7 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=200)
 DISPATCH_CONCURRENCY = env.int("DISPATCH_CONCURRENCY", default=16)
 # The sweeper releases attempts claimed but not sent after this many seconds (their worker
-# died), and marks attempts sent without an answer or webhook after this many as unknown.
+# died), and marks attempts sent without a response or webhook after this many as unknown.
 SWEEP_QUEUED_AFTER_SECONDS = env.float("SWEEP_QUEUED_AFTER_SECONDS", default=60.0)
 SWEEP_UNKNOWN_AFTER_SECONDS = env.float("SWEEP_UNKNOWN_AFTER_SECONDS", default=600.0)
 

@@ -5,7 +5,7 @@ import random
 
 from django.conf import settings
 
-# Meta's pair rate limit (131056) asks for 4^n seconds between tries to the same person.
+# Meta's pair rate limit (131056) requires 4^n seconds between tries to the same person.
 PAIR_RATE_CODE = "131056"
 
 

@@ -170,7 +170,7 @@ def release(
 
 
 def retry_attempt(attempt_id: int) -> None:
-    """Send an attempt again after a failure that the provider says left nothing sent."""
+    """Send an attempt again after a failure that, by the provider's error, left nothing sent."""
     attempt = DeliveryAttempt.objects.select_related(*RELATED).get(pk=attempt_id)
     campaign = attempt.recipient.campaign
     if campaign.status == CampaignStatus.CANCELLED:

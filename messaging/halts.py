@@ -1,4 +1,4 @@
-"""Stop using a template, or pause a campaign, when a provider says it cannot be used."""
+"""Stop using a template, or pause a campaign, when a provider reports that it cannot be used."""
 
 import logging
 
@@ -89,5 +89,5 @@ def pause_campaign(campaign_id: int, cause: str) -> None:
         Q(status=CampaignStatus.RUNNING) | Q(status=CampaignStatus.LAUNCHING), pk=campaign_id
     ).update(status=CampaignStatus.PAUSED, status_reason=cause[:255])
     if changed:
-        # Staff must act (credentials, account standing): an error reaches whoever watches logs.
+        # Staff must act (credentials, account standing): the error-level log line alerts whoever monitors the logs.
         logger.error("campaign %s paused by Switchback: %s", campaign_id, cause)

@@ -1,6 +1,6 @@
 """Apply a provider's report on a delivery attempt: accepted, delivered or failed.
 
-The same functions serve the synchronous answer of a send and the status webhooks that
+The same functions serve the synchronous response to a send and the status webhooks that
 arrive later, in any order and sometimes twice. Attempts and recipients move only forward
 through conditional updates, so a repeated event finds nothing left to change.
 """
@@ -69,14 +69,14 @@ def accepted(attempt: DeliveryAttempt, result: SendResult) -> None:
 
 
 def unreachable(attempt: DeliveryAttempt, error: Exception) -> None:
-    """The request got no response: the message may exist, so wait for its webhook."""
+    """Mark an attempt whose request got no response as unknown, and wait for its webhook."""
     DeliveryAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
         status=AttemptStatus.UNKNOWN, error_detail=str(error)[:500], updated_at=timezone.now()
     )
     logger.warning("attempt %s (%s) got no response: %s", attempt.pk, attempt.channel, error)
     transitions.record(
         attempt.recipient_id,
-        f"{attempt.get_channel_display()} request got no answer",
+        f"{attempt.get_channel_display()} request got no response",
         "waiting for the provider's status webhook; not sending again",
         rule="a lost answer may mean sent",
     )

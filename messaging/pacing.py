@@ -1,7 +1,7 @@
 """Send-rate limits shared by every worker process through Redis.
 
 Three limits, each a small Lua script so that reading and updating a limit is one atomic
-step in Redis, whichever worker asks:
+step in Redis, whichever worker calls it:
 
 * Sender rate (WhatsApp per phone number id, SMS per sender): GCRA, the generic cell rate
   algorithm. The key stores the theoretical arrival time (TAT) of the next free slot.

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 # Slots due within this many seconds go out together; it bounds how long a claimed attempt
 # sits in "sending" before its request and how late a pause takes effect.
 CHUNK_SECONDS = 0.25
-# Provider answers that mean "too fast": the message was not sent, the sender slows down
+# Provider errors that mean "too fast": the message was not sent, the sender slows down
 # and the recipient waits, without counting as a failure.
 THROTTLE_CODES = frozenset({"130429", "20429", "30001"})
 
@@ -118,7 +118,7 @@ def _take_pairs(attempts: list[DeliveryAttempt]) -> list[DeliveryAttempt]:
     by_sender: dict[str, list[DeliveryAttempt]] = defaultdict(list)
     ready = []
     for attempt in attempts:
-        # A retry follows a rejection that sent nothing, after its own backoff; releasing
+        # A retry follows a rejection that sent nothing, after its own backoff. Releasing
         # it here would drop the attempt row and with it the count of tries.
         if attempt.channel == Channel.WHATSAPP and not attempt.tries:
             by_sender[_sender(attempt)].append(attempt)
@@ -265,11 +265,11 @@ def _record(attempt: DeliveryAttempt, answer: Answer) -> None:
             outcomes.unreachable(attempt, answer)
     except Exception:
         # One recipient's bookkeeping error must not stop the rest of the batch.
-        logger.exception("attempt %s: recording the answer failed", attempt.pk)
+        logger.exception("attempt %s: recording the provider response failed", attempt.pk)
 
 
 def _throttled(attempt: DeliveryAttempt, error: ProviderError) -> None:
-    """Slow the whole sender down, then retry this attempt as the policy table says.
+    """Slow the whole sender down, then retry this attempt as the policy table decides.
 
     The retry counts, so a sender throttled on every try ends its recipients as the table
     decides instead of holding them forever.

@@ -1,6 +1,6 @@
 """Periodic repair from the database, for work lost with a worker or with Redis.
 
-The database is the record of what remains to do; Redis only holds the queue and the
+The database is the record of what remains to do, and Redis contains only the queue and the
 limits. Each sweep:
 
 * releases attempts left "queued" by a dead worker (nothing was sent for them);
@@ -96,7 +96,7 @@ def mark_unknown(older_than: float) -> int:
         ).update(status=AttemptStatus.UNKNOWN, updated_at=timezone.now())
         if changed:
             marked += 1
-            logger.warning("attempt %s: no answer and no webhook; marked unknown", attempt.pk)
+            logger.warning("attempt %s: no response and no webhook; marked unknown", attempt.pk)
             transitions.record(
                 attempt.recipient_id,
                 f"no answer and no status webhook for {older_than:.0f} s",

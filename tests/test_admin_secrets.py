@@ -199,8 +199,8 @@ def test_unreachable_providers_reported(staff_client, home, settings, caplog):
         )
 
     shown = [str(message) for message in response.context["messages"]]
-    assert any("WhatsApp Cloud API did not answer" in text for text in shown)
-    assert any("Twilio did not answer" in text for text in shown)
+    assert any("WhatsApp Cloud API did not respond" in text for text in shown)
+    assert any("Twilio did not respond" in text for text in shown)
     assert leaked(response.content.decode()) == []
     assert leaked(caplog.text) == []
 

@@ -129,7 +129,7 @@ class Recipient(models.Model):
         max_length=20, choices=RecipientStatus.choices, default=RecipientStatus.PENDING
     )
     # Short machine-readable reason for the route or the final state, e.g. "131049" or
-    # "sms_opt_out"; the decision log holds the full story.
+    # "sms_opt_out"; the decision log contains the full story.
     reason = models.CharField(max_length=64, blank=True)
     fallback_triggered = models.BooleanField(default=False)
     # Dispatch leaves a waiting recipient alone until then: pair rate, messaging limit,

@@ -11,7 +11,7 @@ class SendResult:
 
 
 class ProviderError(Exception):
-    """The provider answered and rejected the request, so the message was not sent."""
+    """The provider responded and rejected the request, so the message was not sent."""
 
     def __init__(self, code: str, title: str, detail: str = "", http_status: int | None = None):
         super().__init__(f"{code}: {title}")
@@ -22,4 +22,4 @@ class ProviderError(Exception):
 
 
 class ProviderUnreachable(Exception):
-    """No answer (timeout, connection reset): the provider may or may not have the message."""
+    """No response (timeout, connection reset): the provider may or may not have the message."""

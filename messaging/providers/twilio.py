@@ -26,8 +26,8 @@ def send_sms(
             url, data=form, auth=(account_sid, auth_token), timeout=http.timeout()
         )
     except requests.RequestException as exc:
-        # Twilio has no idempotency key: a lost answer means "maybe sent", never "resend".
-        raise ProviderUnreachable(f"Twilio did not answer: {exc}") from exc
+        # Twilio has no idempotency key: a lost response means "maybe sent", never "resend".
+        raise ProviderUnreachable(f"Twilio did not respond: {exc}") from exc
 
     answer = _json(response)
     if response.status_code not in (200, 201):
@@ -49,7 +49,7 @@ def fetch_account(*, account_sid: str, auth_token: str) -> dict[str, Any]:
     try:
         response = http.session().get(url, auth=(account_sid, auth_token), timeout=http.timeout())
     except requests.RequestException as exc:
-        raise ProviderUnreachable(f"Twilio did not answer: {exc}") from exc
+        raise ProviderUnreachable(f"Twilio did not respond: {exc}") from exc
 
     answer = _json(response)
     if response.status_code != 200:

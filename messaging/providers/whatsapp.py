@@ -55,7 +55,7 @@ def send_template(
             timeout=http.timeout(),
         )
     except requests.RequestException as exc:
-        raise ProviderUnreachable(f"WhatsApp Cloud API did not answer: {exc}") from exc
+        raise ProviderUnreachable(f"WhatsApp Cloud API did not respond: {exc}") from exc
 
     body = _json(response)
     if response.status_code != 200:
@@ -63,7 +63,7 @@ def send_template(
     messages = body.get("messages") or [{}]
     wamid = messages[0].get("id", "")
     if not wamid:
-        logger.warning("WhatsApp answered 200 without a wamid for %s: %.300s", callback_data, body)
+        logger.warning("WhatsApp returned 200 without a wamid for %s: %.300s", callback_data, body)
     return SendResult(wamid, messages[0].get("message_status", "accepted"))
 
 
@@ -75,7 +75,7 @@ def list_templates(*, business_account_id: str, access_token: str) -> list[dict[
             url, headers={"Authorization": f"Bearer {access_token}"}, timeout=http.timeout()
         )
     except requests.RequestException as exc:
-        raise ProviderUnreachable(f"WhatsApp Cloud API did not answer: {exc}") from exc
+        raise ProviderUnreachable(f"WhatsApp Cloud API did not respond: {exc}") from exc
     body = _json(response)
     if response.status_code != 200:
         raise _error(response.status_code, body)

@@ -1,12 +1,12 @@
-"""Inbound provider webhooks: verify the signature, store the raw event, answer at once,
+"""Inbound provider webhooks: verify the signature, store the raw event, respond at once,
 and leave the processing to an RQ job."""
 
 import logging
 import threading
 import time
 
-# A misconfigured secret rejects every webhook; one line per REJECTION_LOG_SECONDS, with
-# the count since the last one, says so without flooding the log.
+# A misconfigured secret rejects every webhook. One line per REJECTION_LOG_SECONDS, with
+# the count since the last one, reports it without flooding the log.
 REJECTION_LOG_SECONDS = 10.0
 _lock = threading.Lock()
 _suppressed: dict[str, int] = {}

@@ -36,7 +36,7 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         provider=Provider.META, body=request.body.decode("utf-8", errors="replace")
     )
     enqueue(process_meta_event, event.pk, queue_name=EVENTS)
-    # Meta retries anything but a 200 for days: answer fast, process in the job.
+    # Meta retries anything but a 200 for days, so respond fast and process in the job.
     return HttpResponse("ok")
 
 

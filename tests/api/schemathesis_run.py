@@ -59,7 +59,7 @@ def wait_for(url: str, timeout: float = 120.0) -> None:
             # OSError covers a read timeout: the first schema request can take longer than
             # the per-request timeout on a busy machine.
             time.sleep(0.2)
-    raise SystemExit(f"the app did not answer {url} within {timeout:.0f} s; see the log above")
+    raise SystemExit(f"the app did not respond at {url} within {timeout:.0f} s; see the log above")
 
 
 def main(extra: list[str]) -> int:

@@ -60,7 +60,8 @@ def _environment() -> dict[str, str]:
 
 
 class Stack:
-    """Start the sandbox, gunicorn and `workers` RQ workers; stop them all on exit."""
+    """Start the sandbox, gunicorn, `workers` RQ workers for every queue and one for the
+    events queue alone; stop them all on exit."""
 
     def __init__(self, workers: int, web: bool = True) -> None:
         self.workers = workers
@@ -102,6 +103,12 @@ class Stack:
                 [python, "manage.py", "rqworker", "events", "default", "--with-scheduler"]
                 + ["--worker-class", "rq.worker.SimpleWorker"],
             )
+        # As `run.py start` does: webhooks keep a worker of their own while dispatch jobs
+        # hold the others.
+        self._spawn(
+            "events-worker",
+            [python, "manage.py", "rqworker", "events", "--worker-class", "rq.worker.SimpleWorker"],
+        )
         self._wait_for(f"{SANDBOX_URL}/_sandbox/health")
         if self.web:
             self._wait_for(f"{WEB_URL}/webhooks/whatsapp/?hub.mode=ping", any_status=True)
@@ -117,7 +124,7 @@ class Stack:
 
         connection = redis.Redis.from_url(REDIS_URL)
         deadline = time.monotonic() + timeout
-        while Worker.count(connection=connection) < self.workers:
+        while Worker.count(connection=connection) < self.workers + 1:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.workers} RQ workers did not start within {timeout} s")
             time.sleep(0.2)

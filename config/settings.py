@@ -143,6 +143,10 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 # Recipients claimed by one dispatch job, and HTTP requests in flight inside it.
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=200)
 DISPATCH_CONCURRENCY = env.int("DISPATCH_CONCURRENCY", default=16)
+# Share of each sender's configured messages/s that dispatch uses. Providers count
+# arrivals in a moving second, and concurrent requests arrive a few milliseconds early or
+# late, so sending at exactly the limit draws throttling errors (130429, 20429).
+PACING_SHARE = env.float("PACING_SHARE", default=0.99)
 # The sweeper releases attempts claimed but not sent after this many seconds (their worker
 # died), and marks attempts sent without a response or webhook after this many as unknown.
 SWEEP_QUEUED_AFTER_SECONDS = env.float("SWEEP_QUEUED_AFTER_SECONDS", default=60.0)

@@ -12,7 +12,7 @@ from campaigns.admin_paging import CappedCountPaginator
 from campaigns.admin_scoping import AgencyScopedAdmin
 
 from . import events
-from .models import DeliveryAttempt, PolicyOverride, Provider, ProviderEvent
+from .models import DeliveryAttempt, PolicyOverride, ProviderEvent
 from .policy import SMS_RULES, WHATSAPP_RULES
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class ProviderEventAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
 
     @admin.action(description="Replay the selected events")
     def replay(self, request: HttpRequest, queryset: QuerySet[ProviderEvent]) -> None:
-        chosen = list(queryset.values_list("pk", "provider")[: MAX_REPLAY + 1])
+        chosen = list(queryset.values_list("pk", flat=True)[: MAX_REPLAY + 1])
         if len(chosen) > MAX_REPLAY:
             self.message_user(
                 request,
@@ -96,15 +96,10 @@ class ProviderEventAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
                 messages.ERROR,
             )
             return
-        for pk, provider in chosen:
-            if provider == Provider.TWILIO:
-                events.process_twilio_event(pk)
-            else:
-                events.process_meta_event(pk)
+        for pk in chosen:
+            events.process_event(pk)
             logger.info("provider event %s replayed by user %s", pk, request.user.pk)
-        with_problems = ProviderEvent.objects.filter(
-            pk__in=[pk for pk, _ in chosen], error__gt=""
-        ).count()
+        with_problems = ProviderEvent.objects.filter(pk__in=chosen, error__gt="").count()
         level = messages.WARNING if with_problems else messages.SUCCESS
         self.message_user(
             request,

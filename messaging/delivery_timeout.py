@@ -59,8 +59,9 @@ def stamp_deadlines(attempts: Iterable[DeliveryAttempt], sent_at: datetime) -> N
         DeliveryAttempt.objects.filter(pk__in=ids).update(delivery_due_at=due)
 
 
-def schedule_checks(attempts: Iterable[DeliveryAttempt]) -> None:
-    """Queue one check per campaign with a timeout, due after the batch's last deadline."""
+def schedule_checks(attempts: Iterable[DeliveryAttempt], after: float = 0.0) -> None:
+    """Queue one check per campaign with a timeout, due after the batch's last deadline;
+    `after` is the seconds until the batch's last send."""
     timeouts = {
         attempt.recipient.campaign_id: attempt.recipient.campaign.whatsapp_delivery_timeout_minutes
         for attempt in attempts
@@ -68,7 +69,8 @@ def schedule_checks(attempts: Iterable[DeliveryAttempt]) -> None:
     }
     for campaign_id, minutes in timeouts.items():
         if minutes:
-            enqueue(fall_back_overdue, campaign_id, delay=minutes * 60 + CHECK_MARGIN_SECONDS)
+            delay = minutes * 60 + max(0.0, after) + CHECK_MARGIN_SECONDS
+            enqueue(fall_back_overdue, campaign_id, delay=delay)
 
 
 def fall_back_overdue(campaign_id: int | None = None) -> int:

@@ -10,6 +10,9 @@ after it may have sent, and only the provider's status webhook decides.
 """
 
 import logging
+import math
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +41,15 @@ RELATED = (
     "recipient__campaign__sub_account",
     "recipient__campaign__template",
 )
+# Dispatch claims more of a channel once less than this many seconds of its reserved send
+# slots remain, so the sender's next slot is reserved before its last one goes out.
+LOOKAHEAD_SECONDS = 1.0
+# Chunks of sends (see messaging.sending) started and not yet recorded. With two, a pause
+# takes effect within two chunks, about half a second.
+CHUNKS_IN_FLIGHT = 2
+# A dispatch job hands its worker back after this long and queues its own continuation,
+# so that one large campaign does not hold a worker while others wait.
+SLICE_SECONDS = 30.0
 # Campaign.status_reason lines that dispatch writes start with this, so that dispatch
 # clears its own notes and leaves those of halts alone.
 WAIT_NOTE = "Waiting: "
@@ -61,36 +73,94 @@ SEND_CHECKS: list[SendCheck] = []
 
 
 def dispatch_campaign(campaign_id: int) -> int:
-    """Send to the waiting recipients of a running campaign, batch by batch, until none
-    can be sent now. Returns the number of messages requested."""
+    """Send to the waiting recipients of a running campaign until none can be sent now, or
+    for SLICE_SECONDS; returns the number of messages requested.
+
+    Each round claims more recipients of a channel once less than LOOKAHEAD_SECONDS of its
+    reserved slots remain, starts the requests of the next chunk, and records the oldest
+    chunk once CHUNKS_IN_FLIGHT are out, so the next chunk always starts before its first
+    slot is due. Fallback SMS are claimed as soon as they are due, whatever WhatsApp does.
+    """
     logger.info("dispatch of campaign %s started", campaign_id)
     # From here on, new work needs a new job: this one may already be past it.
     clear_dispatch_flag(campaign_id)
     made = 0
-    while True:
-        campaign = _running(campaign_id)
-        if campaign is None:
-            break
-        now = timezone.now()
-        wait = schedule.wait_before_sending(campaign, now)
-        if wait is not None:
-            _wait(campaign, wait.until, wait.reason)
-            break
-        limit = schedule.take_drip_batch(campaign, now)
-        if limit == 0:
-            break
-        batch = _claim_batch(campaign_id, limit or settings.DISPATCH_BATCH_SIZE)
-        if not batch:
-            _wake_for_deferred(campaign)
-            break
-        made += sending.send_batch(batch)
-        if limit:
-            # A drip campaign sends one batch per window; the next job comes at next_batch_at.
-            enqueue(dispatch_campaign, campaign_id, delay=(campaign.drip_every_minutes or 1) * 60)
+    timed: list[sending.Timed] = []
+    in_flight: deque[sending.Chunk] = deque()
+    slice_ends = time.monotonic() + SLICE_SECONDS
+    with sending.pool_for(settings.DISPATCH_CONCURRENCY) as pool:
+        while True:
+            campaign = _running(campaign_id)
+            if campaign is not None and not in_flight and not timed:
+                drip = _send_drip_batch(campaign)
+                if drip is not None:
+                    made += drip
+                    break
+            claimed = 0
+            if campaign is not None and time.monotonic() < slice_ends:
+                fresh = _claim_due(campaign, timed)
+                claimed = len(fresh)
+                timed = sorted(timed + sending.prepare(fresh), key=lambda pair: pair[0])
+            if timed and len(in_flight) < CHUNKS_IN_FLIGHT:
+                chunk, timed = sending.start_chunk(pool, timed)
+                in_flight.append(chunk)
+            if in_flight and (len(in_flight) == CHUNKS_IN_FLIGHT or not timed):
+                made += sending.finish_chunk(in_flight.popleft())
+            if timed or in_flight or claimed:
+                continue
+            if campaign is not None:
+                _plan_next(campaign, sliced=time.monotonic() >= slice_ends)
             break
     transitions.finish_campaign_if_done(campaign_id)
     logger.info("dispatch of campaign %s stopped after %s messages", campaign_id, made)
     return made
+
+
+def _send_drip_batch(campaign: Campaign) -> int | None:
+    """Send the next batch of a campaign that waits or drips; returns None when the
+    campaign is neither and dispatch goes on as usual."""
+    now = timezone.now()
+    wait = schedule.wait_before_sending(campaign, now)
+    if wait is not None:
+        _wait(campaign, wait.until, wait.reason)
+        return 0
+    limit = schedule.take_drip_batch(campaign, now)
+    if limit is None:
+        return None
+    if limit == 0:
+        return 0
+    made = sending.send_batch(_claim_batch(campaign.pk, limit))
+    # A drip campaign sends one batch per window; the next job comes at next_batch_at.
+    enqueue(dispatch_campaign, campaign.pk, delay=(campaign.drip_every_minutes or 1) * 60)
+    return made
+
+
+def _claim_due(campaign: Campaign, timed: list[sending.Timed]) -> list[DeliveryAttempt]:
+    """Claim, per channel, about LOOKAHEAD_SECONDS of sends at the sender's rate, once
+    less than that is reserved."""
+    claimed = []
+    horizon = time.monotonic() + LOOKAHEAD_SECONDS
+    for channel in (Channel.SMS, Channel.WHATSAPP):
+        last_due = max((due for due, a in timed if a.channel == channel), default=0.0)
+        if last_due > horizon:
+            continue
+        rate = (
+            campaign.sub_account.sms_messages_per_second
+            if channel == Channel.SMS
+            else campaign.sub_account.whatsapp_messages_per_second
+        )
+        limit = min(settings.DISPATCH_BATCH_SIZE, max(1, math.ceil(rate * LOOKAHEAD_SECONDS)))
+        claimed += claim(campaign.pk, channel, limit)
+    return claimed
+
+
+def _plan_next(campaign: Campaign, sliced: bool) -> None:
+    if sliced:
+        # Back of the queue, so that other campaigns and events get a worker too.
+        logger.info("campaign %s: dispatch slice of %.0f s used up", campaign.pk, SLICE_SECONDS)
+        enqueue(dispatch_campaign, campaign.pk)
+    else:
+        _wake_for_deferred(campaign)
 
 
 def _running(campaign_id: int) -> Campaign | None:

@@ -232,7 +232,16 @@ def _whatsapp_delivered(attempt: DeliveryAttempt, status: str) -> None:
         recipient_id, IN_FLIGHT[Channel.WHATSAPP], RecipientStatus.DELIVERED_WHATSAPP
     ):
         transitions.record(recipient_id, f"WhatsApp {status}", "done: delivered on WhatsApp")
-    elif _drop_unsent_fallback(recipient_id):
+    else:
+        whatsapp_delivered_after_fallback(recipient_id, status)
+    transitions.finish_campaign_if_done(_campaign_id(recipient_id))
+
+
+def whatsapp_delivered_after_fallback(recipient_id: int, status: str) -> None:
+    """Apply a WhatsApp delivery to a recipient whose fallback SMS was queued or sent:
+    drop the SMS if no dispatch claimed it yet, else count the recipient as delivered on
+    both channels."""
+    if _drop_unsent_fallback(recipient_id):
         transitions.record(
             recipient_id,
             f"WhatsApp {status} before the fallback SMS went out",
@@ -246,7 +255,6 @@ def _whatsapp_delivered(attempt: DeliveryAttempt, status: str) -> None:
             f"WhatsApp {status} after the fallback SMS was sent",
             "recorded as delivered on both channels",
         )
-    transitions.finish_campaign_if_done(_campaign_id(recipient_id))
 
 
 def _drop_unsent_fallback(recipient_id: int) -> bool:

@@ -58,3 +58,26 @@ def dispatch_flag(campaign_id: int) -> str:
 
 def clear_dispatch_flag(campaign_id: int) -> None:
     django_rq.get_queue("default").connection.delete(dispatch_flag(campaign_id))
+
+
+EVENTS_FLAG = "switchback:events-queued"
+
+
+def enqueue_event_processing() -> None:
+    """Queue one process_pending_events job unless one is already waiting.
+
+    Webhooks arrive hundreds per second; one job per POST would spend more time in RQ than
+    in applying the statuses.
+    """
+    from .events import process_pending_events
+
+    def push() -> None:
+        queue = django_rq.get_queue(EVENTS)
+        if queue.connection.set(EVENTS_FLAG, 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
+            queue.enqueue(process_pending_events)
+
+    transaction.on_commit(push)
+
+
+def clear_events_flag() -> None:
+    django_rq.get_queue(EVENTS).connection.delete(EVENTS_FLAG)

@@ -1,23 +1,26 @@
 """Send claimed attempts at the providers' pace.
 
-For one batch: run the send checks, admit WhatsApp recipients to the business portfolio's
-messaging limit and the pair rate, reserve one slot per message on each sender's rate
-limit, then send in chunks of the slots due next. An attempt moves from "queued" to
-"sending" by a conditional update just before its chunk goes out, and the campaign's
-status is read again before every chunk, so a pause or cancel stops sending within
-CHUNK_SECONDS.
+prepare() takes a batch of claimed attempts through the send checks, admits WhatsApp
+recipients to the business portfolio's messaging limit and the pair rate, and reserves one
+slot per message on each sender's rate limit. The slots are then sent in chunks of those
+due next: start_chunk() moves the chunk's attempts from "queued" to "sending" by a
+conditional update and starts their requests, and finish_chunk() records the answers.
+The campaign's status is read again before every chunk, so a pause or cancel stops
+sending within CHUNK_SECONDS. Dispatch prepares the next batch while a chunk is in flight,
+so a sender's slots follow each other without a gap.
 """
 
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from campaigns import reasons
@@ -38,11 +41,38 @@ CHUNK_SECONDS = 0.25
 THROTTLE_CODES = frozenset({"130429", "20429", "30001"})
 
 Answer = SendResult | ProviderError | ProviderUnreachable
+# A reserved send: when it is due (a time.monotonic() value) and the attempt.
+Timed = tuple[float, DeliveryAttempt]
+
+
+@dataclass
+class Chunk:
+    """Requests started by start_chunk() and not yet recorded."""
+
+    sends: list[Timed]
+    answers: list[Future[Answer]]
 
 
 def send_batch(attempts: list[DeliveryAttempt]) -> int:
     """Send queued attempts, holding back those that may not go now; returns how many
     requests were made."""
+    timed = prepare(attempts)
+    made = 0
+    with pool_for(len(timed)) as pool:
+        while timed:
+            chunk, timed = start_chunk(pool, timed)
+            made += finish_chunk(chunk)
+    return made
+
+
+def pool_for(sends: int) -> ThreadPoolExecutor:
+    workers = max(1, min(settings.DISPATCH_CONCURRENCY, sends))
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send")
+
+
+def prepare(attempts: list[DeliveryAttempt]) -> list[Timed]:
+    """Hold back the attempts that may not go now and reserve a send slot for the rest;
+    returns them with their due times, earliest first."""
     now = timezone.now()
     # Consent and quiet hours are checked at send time: routing happened at launch.
     ready = send_gate.admit(attempts)
@@ -50,9 +80,12 @@ def send_batch(attempts: list[DeliveryAttempt]) -> int:
     ready = _admit_to_portfolios(ready)
     ready = _take_pairs(ready)
     timed = _reserve_slots(ready)
-    made = _send_in_chunks(timed)
-    delivery_timeout.schedule_checks(attempt for _, attempt in timed)
-    return made
+    if timed:
+        # The checks must come after the last of these sends, which may be seconds away.
+        delivery_timeout.schedule_checks(
+            (attempt for _, attempt in timed), after=timed[-1][0] - time.monotonic()
+        )
+    return timed
 
 
 def _run_checks(attempts: list[DeliveryAttempt], now: datetime) -> list[DeliveryAttempt]:
@@ -138,13 +171,16 @@ def _take_pairs(attempts: list[DeliveryAttempt]) -> list[DeliveryAttempt]:
     return ready
 
 
-def _reserve_slots(attempts: list[DeliveryAttempt]) -> list[tuple[float, DeliveryAttempt]]:
+def _reserve_slots(attempts: list[DeliveryAttempt]) -> list[Timed]:
     by_sender: dict[str, list[DeliveryAttempt]] = defaultdict(list)
     for attempt in attempts:
         by_sender[_sender(attempt)].append(attempt)
     timed = []
     for key, group in by_sender.items():
-        reservation = pacing.reserve(key, len(group), _rate(group[0]))
+        # The provider counts arrivals, and concurrent requests reach it with a few
+        # milliseconds of jitter; pacing just below the limit keeps them under it.
+        rate = _rate(group[0]) * settings.PACING_SHARE
+        reservation = pacing.reserve(key, len(group), rate)
         timed += [(reservation.due_at(i), attempt) for i, attempt in enumerate(group)]
     timed.sort(key=lambda pair: pair[0])
     return timed
@@ -164,33 +200,34 @@ def _rate(attempt: DeliveryAttempt) -> float:
     return sub_account.sms_messages_per_second
 
 
-def _send_in_chunks(timed: list[tuple[float, DeliveryAttempt]]) -> int:
-    made = 0
-    workers = max(1, min(settings.DISPATCH_CONCURRENCY, len(timed)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
-        while timed:
-            horizon = max(time.monotonic(), timed[0][0]) + CHUNK_SECONDS
-            chunk = [pair for pair in timed if pair[0] <= horizon]
-            timed = timed[len(chunk) :]
-            stopped = _stopped_campaigns({a.recipient.campaign_id for _, a in chunk})
-            if stopped:
-                _release_stopped(
-                    [p for p in chunk + timed if p[1].recipient.campaign_id in stopped]
-                )
-                chunk = [p for p in chunk if p[1].recipient.campaign_id not in stopped]
-                timed = [p for p in timed if p[1].recipient.campaign_id not in stopped]
-            made += _send_chunk(pool, chunk)
-    return made
+def start_chunk(pool: ThreadPoolExecutor, timed: list[Timed]) -> tuple[Chunk, list[Timed]]:
+    """Start the requests of the sends due next; returns them and the sends left."""
+    horizon = max(time.monotonic(), timed[0][0]) + CHUNK_SECONDS
+    size = next((i for i, (due, _) in enumerate(timed) if due > horizon), len(timed))
+    sends, rest = timed[:size], timed[size:]
+    stopped = _stopped_campaigns({attempt.recipient.campaign_id for _, attempt in sends})
+    if stopped:
+        _release_stopped([p for p in sends + rest if p[1].recipient.campaign_id in stopped])
+        sends = [p for p in sends if p[1].recipient.campaign_id not in stopped]
+        rest = [p for p in rest if p[1].recipient.campaign_id not in stopped]
+    live = _mark_sending([attempt for _, attempt in sends])
+    sends = [pair for pair in sends if pair[1].pk in live]
+    answers = [pool.submit(_call_when_due, due, _request_for(attempt)) for due, attempt in sends]
+    return Chunk(sends, answers), rest
 
 
-def _send_chunk(pool: ThreadPoolExecutor, chunk: list[tuple[float, DeliveryAttempt]]) -> int:
-    live = _mark_sending([attempt for _, attempt in chunk])
-    chunk = [pair for pair in chunk if pair[1].pk in live]
-    jobs = [(due, _request_for(attempt)) for due, attempt in chunk]
-    answers = list(pool.map(_call_when_due, jobs))
-    for (_, attempt), answer in zip(chunk, answers, strict=True):
-        _record(attempt, answer)
-    return len(chunk)
+def finish_chunk(chunk: Chunk) -> int:
+    """Wait for the chunk's answers and record them; returns how many requests were made."""
+    answers = [future.result() for future in chunk.answers]
+    accepted = []
+    for (_, attempt), answer in zip(chunk.sends, answers, strict=True):
+        if isinstance(answer, SendResult):
+            accepted.append((attempt, answer))
+        else:
+            _record(attempt, answer)
+    if accepted:
+        _record_accepted(accepted)
+    return len(chunk.sends)
 
 
 def _mark_sending(attempts: list[DeliveryAttempt]) -> set[int]:
@@ -241,8 +278,7 @@ def _release_stopped(pairs: list[tuple[float, DeliveryAttempt]]) -> None:
         )
 
 
-def _call_when_due(job: tuple[float, Callable[[], SendResult]]) -> Answer:
-    due, request = job
+def _call_when_due(due: float, request: Callable[[], SendResult]) -> Answer:
     delay = due - time.monotonic()
     if delay > 0:
         time.sleep(delay)
@@ -266,6 +302,37 @@ def _record(attempt: DeliveryAttempt, answer: Answer) -> None:
     except Exception:
         # One recipient's bookkeeping error must not stop the rest of the batch.
         logger.exception("attempt %s: recording the provider response failed", attempt.pk)
+
+
+def _record_accepted(accepted: list[tuple[DeliveryAttempt, SendResult]]) -> None:
+    """Record accepted sends with three queries for the whole chunk; outcomes.accepted
+    does the same for one attempt."""
+    wamids = Case(*[When(pk=a.pk, then=Value(r.provider_message_id)) for a, r in accepted])
+    segments = Case(*[When(pk=a.pk, then=Value(r.segments)) for a, r in accepted])
+    ids = [attempt.pk for attempt, _ in accepted]
+    try:
+        DeliveryAttempt.objects.filter(pk__in=ids, status=AttemptStatus.SENDING).update(
+            status=AttemptStatus.ACCEPTED,
+            provider_message_id=wamids,
+            segments=segments,
+            updated_at=timezone.now(),
+        )
+        # A status webhook got to some first and moved them on; they still need the id.
+        DeliveryAttempt.objects.filter(pk__in=ids, provider_message_id="").update(
+            provider_message_id=wamids, segments=segments
+        )
+        by_channel: dict[str, list[int]] = defaultdict(list)
+        for attempt, _ in accepted:
+            by_channel[attempt.channel].append(attempt.recipient_id)
+        for channel, recipient_ids in by_channel.items():
+            sending, sent = outcomes.IN_FLIGHT[Channel(channel)]
+            Recipient.objects.filter(pk__in=recipient_ids, status=sending).update(
+                status=sent, updated_at=timezone.now()
+            )
+    except Exception:
+        logger.exception("recording %s accepted sends in bulk failed; recording each", len(ids))
+        for attempt, result in accepted:
+            _record(attempt, result)
 
 
 def _throttled(attempt: DeliveryAttempt, error: ProviderError) -> None:

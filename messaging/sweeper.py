@@ -30,7 +30,7 @@ from campaigns import reasons, transitions
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
 from . import delivery_timeout, dispatch
-from .models import AttemptStatus, DeliveryAttempt, Provider, ProviderEvent
+from .models import AttemptStatus, DeliveryAttempt, ProviderEvent
 from .queue import EVENTS, enqueue
 
 logger = logging.getLogger(__name__)
@@ -107,17 +107,17 @@ def mark_unknown(older_than: float) -> int:
 
 
 def requeue_events(older_than: float) -> int:
-    """Queue unprocessed webhook events again; applying an event twice changes nothing,
-    because attempts and recipients only move forward."""
-    from .events import process_meta_event, process_twilio_event
+    """Queue the event drain when events wait unprocessed, in case its job was lost;
+    returns how many wait. Applying an event twice changes nothing, because attempts and
+    recipients only move forward."""
+    from .events import process_pending_events
 
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    pending = ProviderEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
-    count = 0
-    for event_id, provider in pending.values_list("pk", "provider"):
-        job = process_meta_event if provider == Provider.META else process_twilio_event
-        enqueue(job, event_id, queue_name=EVENTS)
-        count += 1
+    count = ProviderEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff).count()
+    if count:
+        # Straight to the queue, past the flag of enqueue_event_processing: the flag may
+        # belong to the very job that was lost.
+        enqueue(process_pending_events, queue_name=EVENTS)
     return count
 
 

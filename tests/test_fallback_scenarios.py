@@ -24,7 +24,7 @@ from campaigns.models import (
     TemplateCategory,
 )
 from messaging.dispatch import claim
-from messaging.events import process_meta_event
+from messaging.events import process_event
 from messaging.models import (
     AttemptStatus,
     Channel,
@@ -368,7 +368,7 @@ def wait_until_event(field: str) -> bool:
         event = ProviderEvent.objects.filter(body__contains=field).first()
         if event is None:
             return False
-        process_meta_event(event.pk)
+        process_event(event.pk)
         return True
 
     return _poll(arrived)

@@ -27,7 +27,13 @@ class ProviderEvent(models.Model):
     class Meta:
         ordering = ["-received_at"]
         # The admin lists events newest first; without it every page sorts the whole table.
-        indexes = [models.Index(fields=["-received_at"], name="event_newest")]
+        indexes = [
+            models.Index(fields=["-received_at"], name="event_newest"),
+            # The event drain reads the unprocessed ones, a few among millions.
+            models.Index(
+                fields=["id"], condition=models.Q(processed_at__isnull=True), name="event_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} {self.kind or 'event'} {self.pk}"

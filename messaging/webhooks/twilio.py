@@ -8,10 +8,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from ..events import process_twilio_event
+from ..events import INBOUND_SMS
 from ..models import DeliveryAttempt, Provider, ProviderEvent
-from ..optouts import process_twilio_inbound, sms_sub_accounts
-from ..queue import EVENTS, enqueue
+from ..optouts import sms_sub_accounts
+from ..queue import enqueue_event_processing
 from . import log_rejection
 
 logger = logging.getLogger(__name__)
@@ -36,13 +36,13 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
         )
         return HttpResponseForbidden("invalid signature")
 
-    event = ProviderEvent.objects.create(
+    ProviderEvent.objects.create(
         provider=Provider.TWILIO,
         kind="status",
         attempt=attempt,
         body=request.body.decode("utf-8", errors="replace"),
     )
-    enqueue(process_twilio_event, event.pk, queue_name=EVENTS)
+    enqueue_event_processing()
     return HttpResponse("ok")
 
 
@@ -61,12 +61,12 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         )
         return HttpResponseForbidden("invalid signature")
 
-    event = ProviderEvent.objects.create(
+    ProviderEvent.objects.create(
         provider=Provider.TWILIO,
-        kind="inbound_sms",
+        kind=INBOUND_SMS,
         body=request.body.decode("utf-8", errors="replace"),
     )
-    enqueue(process_twilio_inbound, event.pk, queue_name=EVENTS)
+    enqueue_event_processing()
     # An empty TwiML document: Switchback sends no automatic reply of its own.
     return HttpResponse("<Response></Response>", content_type="text/xml")
 

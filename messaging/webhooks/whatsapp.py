@@ -9,9 +9,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from ..events import process_meta_event
 from ..models import Provider, ProviderEvent
-from ..queue import EVENTS, enqueue
+from ..queue import enqueue_event_processing
 from . import log_rejection
 
 logger = logging.getLogger(__name__)
@@ -32,10 +31,10 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         )
         return HttpResponseForbidden("invalid signature")
 
-    event = ProviderEvent.objects.create(
+    ProviderEvent.objects.create(
         provider=Provider.META, body=request.body.decode("utf-8", errors="replace")
     )
-    enqueue(process_meta_event, event.pk, queue_name=EVENTS)
+    enqueue_event_processing()
     # Meta retries anything but a 200 for days, so respond fast and process in the job.
     return HttpResponse("ok")
 

@@ -1,0 +1,174 @@
+"""The event drain: stored webhooks applied in batches, bulk where the statuses allow."""
+
+import django_rq
+import pytest
+
+from campaigns.models import CampaignStatus, Decision, RecipientStatus
+from messaging import events, status_batch
+from messaging.events import DRAIN_LOCK, process_pending_events
+from messaging.models import AttemptStatus, DeliveryAttempt, ProviderEvent
+from messaging.sweeper import requeue_events
+from tests.factories import CampaignFactory, RecipientFactory
+from tests.webhook_payloads import whatsapp_status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def in_flight():
+    """Five recipients of one running campaign whose WhatsApp message is out."""
+    campaign = CampaignFactory(status=CampaignStatus.RUNNING)
+    attempts = []
+    for number in range(5):
+        recipient = RecipientFactory(campaign=campaign, status=RecipientStatus.WHATSAPP_SENDING)
+        attempts.append(
+            DeliveryAttempt.objects.create(
+                recipient=recipient,
+                channel="whatsapp",
+                status=AttemptStatus.ACCEPTED,
+                provider_message_id=f"wamid.DRAIN{number}",
+                tries=1,
+            )
+        )
+    return attempts
+
+
+def status_of(attempt, name, **kwargs):
+    return whatsapp_status(attempt.provider_message_id, name, attempt_id=attempt.pk, **kwargs)
+
+
+# Committed for real: completing the campaign waits for the drain's commit.
+@pytest.mark.django_db(transaction=True)
+def test_one_job_applies_every_status(post_status, run_jobs, in_flight):
+    for name in ("sent", "delivered", "read"):
+        for attempt in in_flight:
+            post_status(status_of(attempt, name))
+
+    assert django_rq.get_queue("events").count == 1
+    run_jobs()
+
+    for attempt in in_flight:
+        attempt.refresh_from_db()
+        assert attempt.status == AttemptStatus.READ
+        assert attempt.recipient.status == RecipientStatus.DELIVERED_WHATSAPP
+        assert attempt.recipient.finished_at is not None
+        assert [d.event for d in attempt.recipient.decisions.all()] == ["WhatsApp delivered"]
+    assert not ProviderEvent.objects.filter(processed_at__isnull=True).exists()
+    assert not ProviderEvent.objects.exclude(error="").exists()
+    assert in_flight[0].recipient.campaign.status == CampaignStatus.COMPLETED
+
+
+def test_bulk_statuses_take_few_queries(post_status, in_flight, django_assert_max_num_queries):
+    for name in ("sent", "delivered", "read"):
+        for attempt in in_flight:
+            post_status(status_of(attempt, name))
+
+    # One by one, these 15 statuses took about 9 queries each.
+    with django_assert_max_num_queries(30):
+        assert process_pending_events() == 15
+
+
+def test_sent_then_failed_falls_back(post_status, run_jobs, in_flight):
+    first, second = in_flight[:2]
+    post_status(status_of(first, "sent"))
+    post_status(status_of(first, "failed", code=131049, title="Ecosystem engagement"))
+    post_status(status_of(second, "delivered"))
+
+    run_jobs()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == AttemptStatus.FAILED
+    assert first.recipient.status == RecipientStatus.SMS_PENDING
+    assert first.recipient.decisions.last().action == "fallback SMS queued"
+    assert second.recipient.status == RecipientStatus.DELIVERED_WHATSAPP
+
+
+def test_delivered_in_bulk_drops_queued_fallback(post_status, run_jobs, in_flight):
+    attempt = in_flight[0]
+    recipient = attempt.recipient
+    recipient.status = RecipientStatus.SMS_PENDING
+    recipient.fallback_triggered = True
+    recipient.save()
+
+    post_status(status_of(attempt, "delivered"))
+    run_jobs()
+
+    recipient.refresh_from_db()
+    assert recipient.status == RecipientStatus.DELIVERED_WHATSAPP
+    assert not recipient.fallback_triggered
+    assert "the SMS is not sent" in recipient.decisions.last().action
+
+
+def test_unknown_wamid_noted_on_its_event(post_status, run_jobs, in_flight):
+    post_status(whatsapp_status("wamid.NOBODY", "delivered"))
+    post_status(status_of(in_flight[0], "delivered"))
+
+    run_jobs()
+
+    unknown = ProviderEvent.objects.get(body__contains="wamid.NOBODY")
+    known = ProviderEvent.objects.get(body__contains=in_flight[0].provider_message_id)
+    assert unknown.error == "wamid.NOBODY: no matching delivery attempt"
+    assert unknown.processed_at is not None
+    assert known.error == ""
+    assert known.processed_at is not None
+
+
+def test_failed_batch_retried_one_by_one(post_status, in_flight, monkeypatch):
+    def broken(statuses):
+        raise RuntimeError("bulk update failed")
+
+    monkeypatch.setattr(status_batch, "apply", broken)
+    for attempt in in_flight:
+        post_status(status_of(attempt, "delivered"))
+
+    assert process_pending_events() == 5
+
+    delivered = DeliveryAttempt.objects.filter(status=AttemptStatus.DELIVERED)
+    assert delivered.count() == 5
+
+
+def test_broken_event_left_for_sweeper(post_status, in_flight, monkeypatch):
+    post_status(status_of(in_flight[0], "failed", code=131049, title="Ecosystem engagement"))
+    post_status(status_of(in_flight[1], "delivered"))
+    broken_id = ProviderEvent.objects.get(body__contains="131049").pk
+    original = events._process_meta
+
+    def fails_once_stored(event):
+        if event.pk == broken_id:
+            raise RuntimeError("database went away")
+        original(event)
+
+    monkeypatch.setattr(events, "_process_meta", fails_once_stored)
+    process_pending_events()
+
+    assert ProviderEvent.objects.get(pk=broken_id).processed_at is None
+    in_flight[1].refresh_from_db()
+    assert in_flight[1].status == AttemptStatus.DELIVERED
+
+    # The sweeper queues the drain again for what waits longer than its cutoff.
+    assert requeue_events(older_than=0) == 1
+
+
+def test_drain_yields_to_lock_holder(post_status, in_flight):
+    post_status(status_of(in_flight[0], "delivered"))
+    connection = django_rq.get_queue("events").connection
+    holder = connection.lock(DRAIN_LOCK, timeout=10)
+    assert holder.acquire(blocking=False)
+
+    assert process_pending_events() == 0
+    assert ProviderEvent.objects.filter(processed_at__isnull=True).count() == 1
+
+    holder.release()
+    assert process_pending_events() == 1
+
+
+def test_duplicate_statuses_logged_once(post_status, run_jobs, in_flight):
+    attempt = in_flight[0]
+    for _ in range(3):
+        post_status(status_of(attempt, "delivered"))
+
+    run_jobs()
+
+    decisions = Decision.objects.filter(recipient=attempt.recipient)
+    assert decisions.count() == 1

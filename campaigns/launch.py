@@ -188,10 +188,13 @@ def _insert_decisions(campaign_id: int, words: dict[tuple[str, str], str], now: 
     quote = connection.ops.quote_name
     recipient_table = quote(Recipient._meta.db_table)
     decision_table = quote(Decision._meta.db_table)
+    columns = ", ".join(
+        quote(name) for name in ("recipient_id", "at", "event", "code", "rule", "action")
+    )
     values = ", ".join(["(%s, %s, %s)"] * len(words))
     statement = f"""
         WITH launch_words (route, reason, action) AS (VALUES {values})
-        INSERT INTO {decision_table} (recipient_id, at, event, code, rule, action)
+        INSERT INTO {decision_table} ({columns})
         SELECT recipient.id, %s, %s, recipient.reason, %s, launch_words.action
         FROM {recipient_table} AS recipient
         JOIN launch_words

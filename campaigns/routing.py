@@ -51,9 +51,9 @@ class ParsedPhone:
 
     @cached_property
     def region(self) -> str | None:
-        # Computed on first use: finding the region of a +44 or +1 number tries the
-        # patterns of each region that shares the calling code, which is a large share of
-        # the cost of a launch.
+        # Looked up on first use only, because the region of a number whose calling code
+        # several regions share (+44, +1) is found by matching the number against each
+        # region's patterns in turn.
         return phonenumbers.region_code_for_number(self.number)
 
 
@@ -61,7 +61,7 @@ class ParsedPhone:
 # check). Callers only read the returned object.
 @lru_cache(maxsize=65536)
 def parse(phone: str) -> ParsedPhone | None:
-    """Parse an international number; return None when it does not parse or is not valid."""
+    """Parse an international number, or return None when it does not parse or is invalid."""
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
@@ -110,7 +110,7 @@ def sms_blocker(contact: RoutedContact, campaign: Campaign) -> str:
 
 
 def route(contact: RoutedContact, campaign: Campaign, now: datetime | None = None) -> Routing:
-    """Route one contact; `now` lets a launch use one clock reading for all its contacts."""
+    """Route one contact. A launch passes `now` so that all its contacts use one clock reading."""
     parsed = parse(contact.phone)
     if parsed is None:
         return Routing(Route.NONE, RecipientStatus.SKIPPED, reasons.INVALID_NUMBER)

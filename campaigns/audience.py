@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from . import reasons
 from .models import Campaign, Contact, Route
@@ -26,6 +27,15 @@ class RouteCounts:
         return [(reasons.describe(code), n) for code, n in self.direct_sms_by_reason.most_common()]
 
 
+class TaggedContact(Protocol):
+    """The contact fields the audience rule reads: a Contact, or a launch's contact row."""
+
+    @property
+    def phone(self) -> str: ...
+    @property
+    def tags(self) -> Any: ...
+
+
 class AudienceFilter:
     """The campaign's audience rule: any of its tags, and only the numbers of its uploaded
     list. An empty tag list or phone list does not narrow the audience."""
@@ -34,7 +44,7 @@ class AudienceFilter:
         self.tags = set(campaign.audience_tags or [])
         self.phones = set(campaign.audience_phones or [])
 
-    def includes(self, contact: Contact) -> bool:
+    def includes(self, contact: TaggedContact) -> bool:
         # Tags are matched in Python, as the launch does: JSON containment differs between
         # SQLite and PostgreSQL.
         if self.tags and not self.tags.intersection(contact.tags or []):

@@ -22,6 +22,7 @@ TEMPLATE_PAUSED = "template_paused"
 TEMPLATE_DISABLED = "template_disabled"
 TEMPLATE_REJECTED = "template_rejected"
 NO_DELIVERY_REPORT = "no_delivery_report"
+OUTCOME_UNKNOWN = "outcome_unknown"
 
 WORDS = {
     INVALID_NUMBER: "the phone number is not a valid number",
@@ -41,6 +42,10 @@ WORDS = {
     TEMPLATE_DISABLED: "Meta disabled the template",
     TEMPLATE_REJECTED: "Meta rejected the template",
     NO_DELIVERY_REPORT: "WhatsApp reported no delivery within the campaign's timeout",
+    OUTCOME_UNKNOWN: (
+        "the request got no response and no status webhook came; it may have been sent, "
+        "so it is not sent again"
+    ),
 }
 
 

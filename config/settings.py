@@ -140,13 +140,14 @@ META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="dev-meta-verify-token"
 # The address providers call back; Twilio's signature covers it, so it must be the public one.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-# Recipients claimed by one dispatch job, and HTTP requests in flight inside it.
+# Sends that one dispatch job keeps claimed but not yet answered at most, and the HTTP
+# requests it has in flight at once.
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=200)
 DISPATCH_CONCURRENCY = env.int("DISPATCH_CONCURRENCY", default=16)
 # Share of each sender's configured messages/s that dispatch uses. Providers count
 # arrivals in a moving second, and concurrent requests arrive a few milliseconds early or
 # late, so sending at exactly the limit draws throttling errors (130429, 20429).
-PACING_SHARE = env.float("PACING_SHARE", default=0.99)
+PACING_SHARE = env.float("PACING_SHARE", default=0.985)
 # The sweeper releases attempts claimed but not sent after this many seconds (their worker
 # died), and marks attempts sent without a response or webhook after this many as unknown.
 SWEEP_QUEUED_AFTER_SECONDS = env.float("SWEEP_QUEUED_AFTER_SECONDS", default=60.0)

@@ -22,7 +22,7 @@ from redis.exceptions import LockError
 
 from . import optouts, outcomes, status_batch
 from .models import AttemptStatus, Channel, DeliveryAttempt, Provider, ProviderEvent
-from .queue import EVENTS, clear_events_flag
+from .queue import EVENTS, clear_events_flag, enqueue
 from .template_events import apply_category_update, apply_template_event
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ EVENT_BATCH_SIZE = 200
 # Only one drain applies events at a time, so two batch transactions never lock the same
 # attempts in opposite orders. The lock expires if its holder dies; each batch renews it.
 DRAIN_LOCK = "switchback:events-drain"
-DRAIN_LOCK_SECONDS = 30
+DRAIN_RETRY = "switchback:events-drain-retry"
+DRAIN_LOCK_SECONDS = 10
 
 
 def process_pending_events() -> int:
@@ -51,8 +52,11 @@ def process_pending_events() -> int:
     processed = 0
     while True:
         if not lock.acquire(blocking=False):
-            # The drain holding the lock looks for new events after releasing it.
+            # The drain holding the lock looks for new events after releasing it. In case
+            # it died instead, one check is queued for when its lock has expired.
             logger.debug("another drain is applying events")
+            if lock.redis.set(DRAIN_RETRY, 1, nx=True, ex=DRAIN_LOCK_SECONDS):
+                enqueue(process_pending_events, delay=DRAIN_LOCK_SECONDS, queue_name=EVENTS)
             return processed
         try:
             while batch := _pending(failed, EVENT_BATCH_SIZE):

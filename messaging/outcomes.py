@@ -82,6 +82,34 @@ def unreachable(attempt: DeliveryAttempt, error: Exception) -> None:
     )
 
 
+def outcome_unknown(attempt: DeliveryAttempt, waited: float) -> None:
+    """End the recipient of an attempt marked unknown, so that its campaign can complete.
+
+    Nothing is sent again on any channel, because the message may have arrived. A late
+    delivered status still moves the recipient to delivered (see
+    whatsapp_delivered_after_fallback and _sms_delivered).
+    """
+    channel = Channel(attempt.channel)
+    # NOTE: a direct SMS (no WhatsApp attempt) also ends as failed_both here, because there
+    # is no SMS-only failure status; its reason says what happened.
+    final = (
+        RecipientStatus.FAILED_WHATSAPP
+        if channel == Channel.WHATSAPP
+        else RecipientStatus.FAILED_BOTH
+    )
+    transitions.advance(
+        attempt.recipient_id, IN_FLIGHT[channel], final, reason=reasons.OUTCOME_UNKNOWN
+    )
+    transitions.record(
+        attempt.recipient_id,
+        f"no answer and no status webhook for {waited:.0f} s",
+        "marked unknown; not sent again, a late webhook still counts",
+        reasons.OUTCOME_UNKNOWN,
+        "a lost answer may mean sent",
+    )
+    transitions.finish_campaign_if_done(_campaign_id(attempt.recipient_id))
+
+
 def sent(attempt: DeliveryAttempt) -> None:
     DeliveryAttempt.objects.filter(
         pk=attempt.pk,
@@ -241,7 +269,13 @@ def whatsapp_delivered_after_fallback(recipient_id: int, status: str) -> None:
     """Apply a WhatsApp delivery to a recipient whose fallback SMS was queued or sent:
     drop the SMS if no dispatch claimed it yet, else count the recipient as delivered on
     both channels."""
-    if _drop_unsent_fallback(recipient_id):
+    if revive_unknown(recipient_id, RecipientStatus.FAILED_WHATSAPP):
+        transitions.record(
+            recipient_id,
+            f"WhatsApp {status} after the outcome was marked unknown",
+            "done: delivered on WhatsApp",
+        )
+    elif _drop_unsent_fallback(recipient_id):
         transitions.record(
             recipient_id,
             f"WhatsApp {status} before the fallback SMS went out",
@@ -255,6 +289,21 @@ def whatsapp_delivered_after_fallback(recipient_id: int, status: str) -> None:
             f"WhatsApp {status} after the fallback SMS was sent",
             "recorded as delivered on both channels",
         )
+
+
+def revive_unknown(recipient_id: int, final: str) -> bool:
+    """Move a recipient ended as "outcome unknown" to delivered on the attempt's channel;
+    returns whether it did."""
+    delivered = (
+        RecipientStatus.DELIVERED_WHATSAPP
+        if final == RecipientStatus.FAILED_WHATSAPP
+        else RecipientStatus.DELIVERED_SMS
+    )
+    return bool(
+        Recipient.objects.filter(
+            pk=recipient_id, status=final, reason=reasons.OUTCOME_UNKNOWN
+        ).update(status=delivered, reason="", updated_at=timezone.now())
+    )
 
 
 def _drop_unsent_fallback(recipient_id: int) -> bool:
@@ -283,7 +332,9 @@ def _sms_delivered(attempt: DeliveryAttempt) -> None:
     if not changed:
         return
     recipient_id = attempt.recipient_id
-    if transitions.advance(recipient_id, IN_FLIGHT[Channel.SMS], RecipientStatus.DELIVERED_SMS):
+    if transitions.advance(
+        recipient_id, IN_FLIGHT[Channel.SMS], RecipientStatus.DELIVERED_SMS
+    ) or revive_unknown(recipient_id, RecipientStatus.FAILED_BOTH):
         transitions.record(recipient_id, "SMS delivered", "done: delivered by SMS")
     transitions.finish_campaign_if_done(_campaign_id(recipient_id))
 

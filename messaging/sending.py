@@ -14,19 +14,21 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from campaigns import reasons
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
-from . import delivery_timeout, dispatch, outcomes, pacing, send_gate
+from . import delivery_timeout, dispatch, outcomes, pacing, send_gate, unsent
 from .content import sms_text, template_parameters
 from .models import AttemptStatus, Channel, DeliveryAttempt
 from .providers import ProviderError, ProviderUnreachable, SendResult, twilio, whatsapp
@@ -50,7 +52,16 @@ class Chunk:
     """Requests started by start_chunk() and not yet recorded."""
 
     sends: list[Timed]
-    answers: list[Future[Answer]]
+    answers: list[Future[Answer | None]]
+
+    def done(self) -> bool:
+        return all(future.done() for future in self.answers)
+
+    def unanswered(self) -> int:
+        return sum(not future.done() for future in self.answers)
+
+    def wait(self, timeout: float | None) -> None:
+        futures.wait(self.answers, timeout=timeout)
 
 
 def send_batch(attempts: list[DeliveryAttempt]) -> int:
@@ -212,7 +223,10 @@ def start_chunk(pool: ThreadPoolExecutor, timed: list[Timed]) -> tuple[Chunk, li
         rest = [p for p in rest if p[1].recipient.campaign_id not in stopped]
     live = _mark_sending([attempt for _, attempt in sends])
     sends = [pair for pair in sends if pair[1].pk in live]
-    answers = [pool.submit(_call_when_due, due, _request_for(attempt)) for due, attempt in sends]
+    answers = [
+        pool.submit(_call_when_due, due, attempt.pk, _request_for(attempt))
+        for due, attempt in sends
+    ]
     return Chunk(sends, answers), rest
 
 
@@ -220,14 +234,18 @@ def finish_chunk(chunk: Chunk) -> int:
     """Wait for the chunk's answers and record them; returns how many requests were made."""
     answers = [future.result() for future in chunk.answers]
     accepted = []
+    made = 0
     for (_, attempt), answer in zip(chunk.sends, answers, strict=True):
+        if answer is None:
+            continue
+        made += 1
         if isinstance(answer, SendResult):
             accepted.append((attempt, answer))
         else:
             _record(attempt, answer)
     if accepted:
         _record_accepted(accepted)
-    return len(chunk.sends)
+    return made
 
 
 def _mark_sending(attempts: list[DeliveryAttempt]) -> set[int]:
@@ -245,6 +263,8 @@ def _mark_sending(attempts: list[DeliveryAttempt]) -> set[int]:
             status=AttemptStatus.SENDING, tries=F("tries") + 1, updated_at=now
         )
         delivery_timeout.stamp_deadlines((a for a in attempts if a.pk in live), now)
+        # Before the commit, so that no "sending" row is ever without its marker.
+        unsent.mark(live)
     for attempt in attempts:
         if attempt.pk in live:
             attempt.status = AttemptStatus.SENDING
@@ -278,10 +298,15 @@ def _release_stopped(pairs: list[tuple[float, DeliveryAttempt]]) -> None:
         )
 
 
-def _call_when_due(due: float, request: Callable[[], SendResult]) -> Answer:
+def _call_when_due(due: float, attempt_id: int, request: Callable[[], SendResult]) -> Answer | None:
+    """Make the request at its slot; returns None when the sweeper released the attempt
+    meanwhile (its worker looked dead) and nothing was sent."""
     delay = due - time.monotonic()
     if delay > 0:
         time.sleep(delay)
+    if not unsent.take(attempt_id):
+        logger.warning("attempt %s was released while waiting for its slot; not sent", attempt_id)
+        return None
     try:
         return request()
     except (ProviderError, ProviderUnreachable) as exc:
@@ -305,34 +330,49 @@ def _record(attempt: DeliveryAttempt, answer: Answer) -> None:
 
 
 def _record_accepted(accepted: list[tuple[DeliveryAttempt, SendResult]]) -> None:
-    """Record accepted sends with three queries for the whole chunk; outcomes.accepted
+    """Record accepted sends with a few queries for the whole chunk; outcomes.accepted
     does the same for one attempt."""
-    wamids = Case(*[When(pk=a.pk, then=Value(r.provider_message_id)) for a, r in accepted])
-    segments = Case(*[When(pk=a.pk, then=Value(r.segments)) for a, r in accepted])
     ids = [attempt.pk for attempt, _ in accepted]
     try:
-        DeliveryAttempt.objects.filter(pk__in=ids, status=AttemptStatus.SENDING).update(
-            status=AttemptStatus.ACCEPTED,
-            provider_message_id=wamids,
-            segments=segments,
-            updated_at=timezone.now(),
-        )
-        # A status webhook got to some first and moved them on; they still need the id.
-        DeliveryAttempt.objects.filter(pk__in=ids, provider_message_id="").update(
-            provider_message_id=wamids, segments=segments
-        )
-        by_channel: dict[str, list[int]] = defaultdict(list)
-        for attempt, _ in accepted:
-            by_channel[attempt.channel].append(attempt.recipient_id)
-        for channel, recipient_ids in by_channel.items():
-            sending, sent = outcomes.IN_FLIGHT[Channel(channel)]
-            Recipient.objects.filter(pk__in=recipient_ids, status=sending).update(
-                status=sent, updated_at=timezone.now()
-            )
+        with transaction.atomic():
+            _store_message_ids(accepted)
+            by_channel: dict[str, list[int]] = defaultdict(list)
+            for attempt, _ in accepted:
+                by_channel[attempt.channel].append(attempt.recipient_id)
+            for channel, recipient_ids in by_channel.items():
+                sending, sent = outcomes.IN_FLIGHT[Channel(channel)]
+                Recipient.objects.filter(pk__in=recipient_ids, status=sending).update(
+                    status=sent, updated_at=timezone.now()
+                )
     except Exception:
         logger.exception("recording %s accepted sends in bulk failed; recording each", len(ids))
         for attempt, result in accepted:
             _record(attempt, result)
+
+
+def _store_message_ids(accepted: list[tuple[DeliveryAttempt, SendResult]]) -> None:
+    """Move the attempts from "sending" to "accepted" with their provider message ids. An
+    attempt that a status webhook moved on first only gets its id and segment count."""
+    table = connection.ops.quote_name(DeliveryAttempt._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s)"] * len(accepted))
+    values: list[Any] = []
+    for attempt, result in accepted:
+        values += [attempt.pk, result.provider_message_id, result.segments]
+    # One UPDATE ... FROM (VALUES ...) per case, which PostgreSQL and SQLite 3.33+ both
+    # run. VALUES names its columns column1, column2, ... on both.
+    matched = f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1"
+    segments = f"COALESCE(CAST(v.column3 AS smallint), {table}.segments)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, provider_message_id = v.column2, "
+            f"segments = {segments}, updated_at = %s {matched} AND {table}.status = %s",
+            [AttemptStatus.ACCEPTED, timezone.now(), *values, AttemptStatus.SENDING],
+        )
+        cursor.execute(
+            f"UPDATE {table} SET provider_message_id = v.column2, segments = {segments} "
+            f"{matched} AND {table}.provider_message_id = %s",
+            [*values, ""],
+        )
 
 
 def _throttled(attempt: DeliveryAttempt, error: ProviderError) -> None:

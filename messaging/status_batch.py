@@ -66,13 +66,17 @@ def apply_sms_delivered(attempts: list[DeliveryAttempt]) -> None:
     DeliveryAttempt.objects.filter(pk__in=list(changed)).update(
         status=AttemptStatus.DELIVERED, delivered_at=now, updated_at=now
     )
-    _finish_recipients(
-        set(changed.values()),
+    recipient_ids = set(changed.values())
+    moved = _finish_recipients(
+        recipient_ids,
         Channel.SMS,
         RecipientStatus.DELIVERED_SMS,
         "SMS delivered",
         "done: delivered by SMS",
     )
+    for recipient_id in sorted(recipient_ids - moved):
+        if outcomes.revive_unknown(recipient_id, RecipientStatus.FAILED_BOTH):
+            transitions.record(recipient_id, "SMS delivered", "done: delivered by SMS")
 
 
 def apply_delivered(attempts: list[DeliveryAttempt], status: str) -> None:

@@ -3,10 +3,11 @@
 The database is the record of what remains to do, and Redis contains only the queue and the
 limits. Each sweep:
 
-* releases attempts left "queued" by a dead worker (nothing was sent for them);
+* releases attempts left "queued" by a dead worker, and those left "sending" whose
+  request was never made (see messaging.unsent): nothing was sent for them;
 * marks attempts "sending" for longer than SWEEP_UNKNOWN_AFTER_SECONDS with no status
-  webhook as "unknown": the request may have reached the provider, so the message is
-  never sent again, and a late webhook still completes the attempt;
+  webhook as "unknown" and ends their recipients: the request may have reached the
+  provider, so the message is never sent again, and a late webhook still counts;
 * queues again the processing of webhook events received but not processed;
 * queues the launch of campaigns stuck in "launching" and the dispatch of running
   campaigns that have recipients due, in case their jobs were lost;
@@ -29,7 +30,7 @@ from django.utils import timezone
 from campaigns import reasons, transitions
 from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
-from . import delivery_timeout, dispatch
+from . import delivery_timeout, dispatch, outcomes, unsent
 from .models import AttemptStatus, DeliveryAttempt, ProviderEvent
 from .queue import EVENTS, enqueue
 
@@ -74,14 +75,26 @@ def sweep(queued_after: float | None = None, unknown_after: float | None = None)
 
 
 def release_abandoned(older_than: float) -> int:
+    """Hand back attempts whose worker stopped before their request: those still queued,
+    and those marked sending whose request, by its marker, was never made."""
     cutoff = timezone.now() - timedelta(seconds=older_than)
     stale = DeliveryAttempt.objects.filter(status=AttemptStatus.QUEUED, created_at__lt=cutoff)
-    return dispatch.release(
+    released = dispatch.release(
         stale.select_related("recipient"),
         None,
         "worker stopped before sending",
         "released to be sent by another worker",
     )
+    sending = DeliveryAttempt.objects.filter(status=AttemptStatus.SENDING, updated_at__lt=cutoff)
+    never_sent = unsent.release(sending.values_list("pk", flat=True))
+    released += dispatch.release(
+        DeliveryAttempt.objects.filter(pk__in=never_sent),
+        None,
+        "worker stopped before the request",
+        "released to be sent by another worker",
+        from_status=AttemptStatus.SENDING,
+    )
+    return released
 
 
 def mark_unknown(older_than: float) -> int:
@@ -97,12 +110,7 @@ def mark_unknown(older_than: float) -> int:
         if changed:
             marked += 1
             logger.warning("attempt %s: no response and no webhook; marked unknown", attempt.pk)
-            transitions.record(
-                attempt.recipient_id,
-                f"no answer and no status webhook for {older_than:.0f} s",
-                "marked unknown; not sent again, a late webhook still counts",
-                rule="a lost answer may mean sent",
-            )
+            outcomes.outcome_unknown(attempt, older_than)
     return marked
 
 

@@ -13,7 +13,7 @@ from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
 from config import private_redis
-from messaging.events import DRAIN_LOCK
+from messaging.events import DRAIN_LOCK, DRAIN_RETRY
 from messaging.queue import DISPATCH_FLAG_PREFIX, EVENTS_FLAG
 
 
@@ -37,7 +37,7 @@ def empty_queue() -> Iterator[None]:
     # The same holds for the flag of the event drain, whose job the line above removed.
     for key in queue.connection.scan_iter(f"{DISPATCH_FLAG_PREFIX}*"):
         queue.connection.delete(key)
-    queue.connection.delete(EVENTS_FLAG, DRAIN_LOCK)
+    queue.connection.delete(EVENTS_FLAG, DRAIN_LOCK, DRAIN_RETRY)
     yield
     events.empty()
     queue.empty()

@@ -3,7 +3,7 @@
 import logging
 import time
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from messaging.sweeper import sweep
 
@@ -20,13 +20,41 @@ class Command(BaseCommand):
             default=0,
             help="Seconds between sweeps; 0 (the default) sweeps once and exits.",
         )
+        parser.add_argument(
+            "--queued-after",
+            type=float,
+            default=None,
+            help="Seconds after which unsent claimed work is released "
+            "(default: SWEEP_QUEUED_AFTER_SECONDS).",
+        )
+        parser.add_argument(
+            "--unknown-after",
+            type=float,
+            default=None,
+            help="Seconds after which a send with no response or webhook is marked unknown "
+            "(default: SWEEP_UNKNOWN_AFTER_SECONDS).",
+        )
 
-    def handle(self, *args, every: float, **options) -> None:
-        if every < 0:
-            raise ValueError(f"invalid --every {every!r}: give 0 or a positive number of seconds")
+    def handle(
+        self,
+        *args,
+        every: float,
+        queued_after: float | None,
+        unknown_after: float | None,
+        **options,
+    ) -> None:
+        for name, value in (
+            ("--every", every),
+            ("--queued-after", queued_after),
+            ("--unknown-after", unknown_after),
+        ):
+            if value is not None and value < 0:
+                raise CommandError(
+                    f"invalid {name} {value!r}: give 0 or a positive number of seconds"
+                )
         while True:
             try:
-                report = sweep()
+                report = sweep(queued_after, unknown_after)
             except Exception:
                 if not every:
                     raise

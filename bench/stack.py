@@ -213,11 +213,18 @@ def _sandbox_template() -> dict[str, str]:
     }
 
 
-def make_campaign(label: str, recipients: int, rate: int = 100_000, first_number: int = 0) -> Any:
+def make_campaign(
+    label: str,
+    recipients: int,
+    rate: int = 100_000,
+    first_number: int = 0,
+    sms_rate: int | None = None,
+) -> Any:
     """Create a sub-account with `recipients` GB mobile contacts and a draft campaign.
 
     Each call makes a new sub-account with its own WhatsApp number id, so pacing keys of
-    earlier runs do not apply. `rate` is the WhatsApp messages/s of the sub-account.
+    earlier runs do not apply. `rate` is the WhatsApp messages/s of the sub-account, and
+    `sms_rate` its SMS messages/s (default: the same).
     """
     from django.db import connection
 
@@ -234,7 +241,7 @@ def make_campaign(label: str, recipients: int, rate: int = 100_000, first_number
         twilio_account_sid="AC" + "0" * 32,
         twilio_auth_token="bench-twilio-token",
         sms_from_number="+15550100002",
-        sms_messages_per_second=rate,
+        sms_messages_per_second=sms_rate or rate,
     )
     template = Template.objects.create(
         sub_account=sub_account,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -47,6 +47,9 @@ RELATED = (
 # Dispatch claims more of a channel once less than this many seconds of its reserved send
 # slots remain, so the sender's next slot is reserved before its last one goes out.
 LOOKAHEAD_SECONDS = 1.0
+# How long dispatch waits before it claims again on a channel whose last claim found
+# nothing, while other sends keep it busy. It bounds how long a new fallback SMS waits.
+IDLE_RECHECK_SECONDS = 0.25
 # A chunk's requests start this long before its first slot is due, so that recording
 # answers or a slow request never makes a chunk late. A late chunk would send its overdue
 # slots at once, and the provider counts such a burst against its per-second limit.
@@ -82,7 +85,7 @@ def dispatch_campaign(campaign_id: int) -> int:
 
     Each round claims more recipients of a channel once less than LOOKAHEAD_SECONDS of its
     reserved slots remain, starts the requests of every chunk due within
-    START_AHEAD_SECONDS, and records the chunks whose answers are in. Fallback SMS are
+    START_AHEAD_SECONDS, and records the chunks whose responses are in. Fallback SMS are
     claimed as soon as they are due, whatever WhatsApp does.
     """
     logger.info("dispatch of campaign %s started", campaign_id)
@@ -103,6 +106,8 @@ def _dispatch(campaign_id: int) -> int:
     made = 0
     timed: list[sending.Timed] = []
     in_flight: deque[sending.Chunk] = deque()
+    # When a channel's last claim found nothing, by channel (time.monotonic()).
+    idle_since: dict[Channel, float] = {}
     slice_ends = time.monotonic() + SLICE_SECONDS
     with sending.pool_for(settings.DISPATCH_CONCURRENCY) as pool:
         while True:
@@ -114,7 +119,7 @@ def _dispatch(campaign_id: int) -> int:
                     break
             claimed = 0
             if campaign is not None and time.monotonic() < slice_ends:
-                fresh = _claim_due(campaign, timed, in_flight)
+                fresh = _claim_due(campaign, timed, in_flight, idle_since)
                 claimed = len(fresh)
                 timed = sorted(timed + sending.prepare(fresh), key=lambda pair: pair[0])
             while timed and timed[0][0] - time.monotonic() < START_AHEAD_SECONDS:
@@ -136,7 +141,7 @@ def _dispatch(campaign_id: int) -> int:
 
 
 def _wait_for_work(in_flight: deque[sending.Chunk], timed: list[sending.Timed]) -> None:
-    """Block until the oldest chunk's answers are in or the next chunk is to start,
+    """Block until the oldest chunk's responses are in or the next chunk is to start,
     whichever comes first."""
     next_start = timed[0][0] - START_AHEAD_SECONDS - time.monotonic() if timed else None
     if in_flight:
@@ -165,14 +170,25 @@ def _send_drip_batch(campaign: Campaign) -> int | None:
 
 
 def _claim_due(
-    campaign: Campaign, timed: list[sending.Timed], in_flight: deque[sending.Chunk]
+    campaign: Campaign,
+    timed: list[sending.Timed],
+    in_flight: deque[sending.Chunk],
+    idle_since: dict[Channel, float],
 ) -> list[DeliveryAttempt]:
     """Claim, per channel, about LOOKAHEAD_SECONDS of sends at the sender's rate, once
-    less than that is reserved, keeping at most DISPATCH_BATCH_SIZE sends unanswered."""
+    less than that is reserved, keeping at most DISPATCH_BATCH_SIZE sends unanswered.
+
+    A channel whose last claim found nothing is claimed again only after IDLE_RECHECK_SECONDS
+    while other sends are in flight, which saves a transaction per round.
+    """
     room = settings.DISPATCH_BATCH_SIZE - len(timed) - sum(c.unanswered() for c in in_flight)
     claimed: list[DeliveryAttempt] = []
-    horizon = time.monotonic() + LOOKAHEAD_SECONDS
+    now = time.monotonic()
+    horizon = now + LOOKAHEAD_SECONDS
+    busy = bool(timed or in_flight)
     for channel in (Channel.SMS, Channel.WHATSAPP):
+        if busy and now - idle_since.get(channel, -IDLE_RECHECK_SECONDS) < IDLE_RECHECK_SECONDS:
+            continue
         last_due = max((due for due, a in timed if a.channel == channel), default=0.0)
         rate = (
             campaign.sub_account.sms_messages_per_second
@@ -185,6 +201,10 @@ def _claim_due(
         if last_due > horizon or room < limit:
             continue
         fresh = claim(campaign.pk, channel, limit, campaign)
+        if fresh:
+            idle_since.pop(channel, None)
+        else:
+            idle_since[channel] = now
         room -= len(fresh)
         claimed += fresh
     return claimed
@@ -216,39 +236,43 @@ def claim(
     campaign_id: int, channel: Channel, limit: int, campaign: Campaign | None = None
 ) -> list[DeliveryAttempt]:
     """Claim up to `limit` waiting recipients whose send_after has passed; returns their new
-    attempts, in status "queued". A `campaign` loaded with its sub-account and template is
-    shared by the attempts instead of one copy each."""
+    attempts, in status "queued", with their recipient, contact and campaign (the given
+    `campaign`, loaded with its sub-account and template, or one loaded here)."""
     if limit <= 0:
         return []
     waiting, claimed_status = CLAIMS[channel]
     due = Q(send_after__isnull=True) | Q(send_after__lte=timezone.now())
     with transaction.atomic():
-        # SKIP LOCKED lets concurrent workers take disjoint batches on PostgreSQL; the status
-        # condition in the UPDATE is what guarantees one claim per recipient everywhere.
-        ids = list(
-            Recipient.objects.select_for_update(skip_locked=True)
+        # SKIP LOCKED lets concurrent workers take disjoint batches on PostgreSQL, and the
+        # row locks keep the rows waiting until this transaction ends.
+        recipients = list(
+            Recipient.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("contact")
             .filter(due, campaign_id=campaign_id, status=waiting)
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
+            .order_by("id")[:limit]
         )
-        if not ids:
+        if recipients and not connection.features.has_select_for_update:
+            # Without row locks (SQLite), only the rows still waiting now are claimed.
+            still = set(
+                Recipient.objects.filter(
+                    id__in=[r.pk for r in recipients], status=waiting
+                ).values_list("id", flat=True)
+            )
+            recipients = [r for r in recipients if r.pk in still]
+        if not recipients:
             return []
-        claimed = list(
-            Recipient.objects.filter(id__in=ids, status=waiting).values_list("id", flat=True)
+        Recipient.objects.filter(id__in=[r.pk for r in recipients]).update(status=claimed_status)
+        # bulk_create sets the primary keys on PostgreSQL and SQLite 3.35+.
+        attempts = DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(recipient=r, channel=channel, status=AttemptStatus.QUEUED)
+            for r in recipients
         )
-        Recipient.objects.filter(id__in=claimed).update(status=claimed_status)
-        DeliveryAttempt.objects.bulk_create(
-            DeliveryAttempt(recipient_id=rid, channel=channel, status=AttemptStatus.QUEUED)
-            for rid in claimed
-        )
-    # Reloaded rather than taken from bulk_create, for the related rows sending needs.
-    attempts = DeliveryAttempt.objects.filter(recipient_id__in=claimed, channel=channel)
     if campaign is None:
-        return list(attempts.select_related(*RELATED))
-    loaded = list(attempts.select_related("recipient__contact"))
-    for attempt in loaded:
-        attempt.recipient.campaign = campaign
-    return loaded
+        campaign = Campaign.objects.select_related("sub_account", "template").get(pk=campaign_id)
+    for recipient in recipients:
+        recipient.status = claimed_status
+        recipient.campaign = campaign
+    return attempts
 
 
 def release(

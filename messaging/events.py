@@ -1,9 +1,10 @@
 """RQ jobs that process stored provider events.
 
 Webhook views store each POST as a ProviderEvent and queue process_pending_events, which
-applies every unprocessed event in batches, one drain at a time. WhatsApp "sent",
-"delivered" and "read" statuses, most of the traffic, are applied in bulk (see
-messaging.status_batch). Every other event is applied on its own, each status separately,
+applies every unprocessed event in batches, one drain at a time. Message statuses, most
+of the traffic, are applied in bulk: sent, delivered and read of both providers (see
+messaging.status_batch) and WhatsApp failures that fall back to SMS (see
+messaging.fallback_batch). Every other event is applied on its own, each status separately,
 so one bad or unknown status does not lose the others. What could not be applied is
 written on the event row, where staff see it.
 """
@@ -20,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import LockError
 
-from . import optouts, outcomes, status_batch
+from . import fallback_batch, optouts, outcomes, status_batch
 from .models import AttemptStatus, Channel, DeliveryAttempt, Provider, ProviderEvent
 from .queue import EVENTS, clear_events_flag, enqueue
 from .template_events import apply_category_update, apply_template_event
@@ -34,6 +35,8 @@ SMS_PROGRESS = {"queued", "sending", "sent", "accepted", "scheduled"}
 # ProviderEvent.kind of a Twilio inbound SMS; its keyword handling sets the rest.
 INBOUND_SMS = "inbound_sms"
 
+# WhatsApp statuses applied in bulk; any other status takes the path of its whole event.
+BULK_STATUSES = (*status_batch.BULK_STATUSES, "failed")
 EVENT_BATCH_SIZE = 200
 # Only one drain applies events at a time, so two batch transactions never lock the same
 # attempts in opposite orders. The lock expires if its holder dies; each batch renews it.
@@ -122,7 +125,12 @@ def _apply_batch(events: list[ProviderEvent], failed: set[int]) -> None:
     for event, name in sms.items():
         assert event.attempt is not None  # _bulk_sms_status checked it
         by_name[name].append(event.attempt)
-    problems = _match_statuses(bulk, by_name)
+    failures: list[fallback_batch.Failure] = []
+    problems = _match_statuses(bulk, by_name, failures)
+    status_batch.apply_sent(by_name.pop("sent", []))
+    # Before deliveries, the order the one-by-one path follows for a message reported
+    # failed and then delivered.
+    fallback_batch.apply_failed(failures)
     status_batch.apply(by_name)
 
     clean = [event.pk for event in bulk if event not in problems]
@@ -136,10 +144,12 @@ def _apply_batch(events: list[ProviderEvent], failed: set[int]) -> None:
 
 
 def _match_statuses(
-    bulk: dict[ProviderEvent, list[dict[str, Any]]], by_name: dict[str, list[DeliveryAttempt]]
+    bulk: dict[ProviderEvent, list[dict[str, Any]]],
+    by_name: dict[str, list[DeliveryAttempt]],
+    failures: list[fallback_batch.Failure],
 ) -> dict[ProviderEvent, list[str]]:
-    """Add the attempts of the WhatsApp statuses to by_name; returns the problems found,
-    by event."""
+    """Add the attempts of the WhatsApp statuses to by_name, and failed ones to failures;
+    returns the problems found, by event."""
     attempts = _find_attempts([status for statuses in bulk.values() for status in statuses])
     problems: dict[ProviderEvent, list[str]] = {}
     for event, statuses in bulk.items():
@@ -149,6 +159,8 @@ def _match_statuses(
                 problems.setdefault(event, []).append(
                     f"{status.get('id')}: no matching delivery attempt"
                 )
+            elif status["status"] == "failed":
+                failures.append((attempt, _failure(status)))
             else:
                 by_name[status["status"]].append(attempt)
     return problems
@@ -175,7 +187,7 @@ def _bulk_statuses(event: ProviderEvent) -> list[dict[str, Any]] | None:
     except (ValueError, KeyError, TypeError):
         return None
     if not statuses or not all(
-        isinstance(s, dict) and s.get("status") in status_batch.BULK_STATUSES for s in statuses
+        isinstance(s, dict) and s.get("status") in BULK_STATUSES for s in statuses
     ):
         return None
     return statuses
@@ -305,18 +317,21 @@ def _apply_whatsapp_status(status: dict[str, Any]) -> list[str]:
     elif name in ("delivered", "read"):
         outcomes.delivered(attempt, name)
     elif name == "failed":
-        error = (status.get("errors") or [{}])[0]
-        details = (error.get("error_data") or {}).get("details", "")
-        failure = outcomes.Failure(
-            str(error.get("code", "unknown")),
-            error.get("title") or error.get("message", ""),
-            details,
-        )
-        outcomes.failed(attempt, failure)
+        outcomes.failed(attempt, _failure(status))
     else:
         # Meta adds statuses without notice ("played", ...): keep them, act on none.
         return [f"{status.get('id')}: status {name!r} not acted on"]
     return []
+
+
+def _failure(status: dict[str, Any]) -> outcomes.Failure:
+    error = (status.get("errors") or [{}])[0]
+    details = (error.get("error_data") or {}).get("details", "")
+    return outcomes.Failure(
+        str(error.get("code", "unknown")),
+        error.get("title") or error.get("message", ""),
+        details,
+    )
 
 
 def _find_attempt(status: dict[str, Any]) -> DeliveryAttempt | None:

@@ -21,7 +21,10 @@ step in Redis, whichever worker calls it:
 Times come from Redis (`TIME`), so workers with skewed clocks share one timeline.
 """
 
+import collections
 import logging
+import math
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +40,9 @@ PORTFOLIO_WINDOW_SECONDS = 24 * 3600
 # After a provider throttles a sender, the limiter gives it no slot for this long.
 THROTTLE_PAUSE_SECONDS = 1.0
 KEY_PREFIX = "switchback:pacing:"
+# Send times of the moving last second per sender, in this process (see enter_window).
+_windows: dict[str, collections.deque[float]] = {}
+_windows_lock = threading.Lock()
 
 # KEYS[1] = TAT key; ARGV = slots, interval in seconds. Returns the start time as a string
 # (Lua numbers returned to Redis are truncated to integers).
@@ -114,6 +120,28 @@ def reserve(key: str, slots: int, per_second: float) -> Reservation:
     interval = 1.0 / per_second
     start, now = _eval(_RESERVE, key, str(slots), repr(interval))
     return Reservation(time.monotonic(), max(0.0, float(start) - float(now)), interval)
+
+
+def enter_window(key: str, per_second: float) -> float:
+    """Count one send in the sender's moving second, as the provider does, right before
+    it goes out; returns 0.0, or the seconds to wait when the second is already full.
+
+    The slots of reserve() keep sends evenly spaced. This guards against a stall of this
+    process (a garbage collection, a slow query) after which the overdue sends would go
+    out together. Stalls are local, so the count is too: it covers this process's sends
+    only, and costs no round trip. The limit leaves one message of room for the jitter
+    between this count and the provider's arrival time.
+    """
+    limit = max(1, math.floor(per_second) - 1)
+    now = time.monotonic()
+    with _windows_lock:
+        sent = _windows.setdefault(key, collections.deque())
+        while sent and sent[0] <= now - 1.0:
+            sent.popleft()
+        if len(sent) >= limit:
+            return sent[0] + 1.0 - now
+        sent.append(now)
+        return 0.0
 
 
 def slow_down(key: str, seconds: float = THROTTLE_PAUSE_SECONDS) -> float:

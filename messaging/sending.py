@@ -224,7 +224,13 @@ def start_chunk(pool: ThreadPoolExecutor, timed: list[Timed]) -> tuple[Chunk, li
     live = _mark_sending([attempt for _, attempt in sends])
     sends = [pair for pair in sends if pair[1].pk in live]
     answers = [
-        pool.submit(_call_when_due, due, attempt.pk, _request_for(attempt))
+        pool.submit(
+            _call_when_due,
+            due,
+            attempt.pk,
+            (_sender(attempt), _rate(attempt)),
+            _request_for(attempt),
+        )
         for due, attempt in sends
     ]
     return Chunk(sends, answers), rest
@@ -298,12 +304,21 @@ def _release_stopped(pairs: list[tuple[float, DeliveryAttempt]]) -> None:
         )
 
 
-def _call_when_due(due: float, attempt_id: int, request: Callable[[], SendResult]) -> Answer | None:
-    """Make the request at its slot; returns None when the sweeper released the attempt
-    meanwhile (its worker looked dead) and nothing was sent."""
+def _call_when_due(
+    due: float,
+    attempt_id: int,
+    sender: tuple[str, float],
+    request: Callable[[], SendResult],
+) -> Answer | None:
+    """Make the request at its slot, once the sender's moving second has room; returns
+    None when the sweeper released the attempt meanwhile (its worker looked dead) and
+    nothing was sent."""
     delay = due - time.monotonic()
     if delay > 0:
         time.sleep(delay)
+    key, rate = sender
+    while (wait := pacing.enter_window(key, rate)) > 0:
+        time.sleep(wait)
     if not unsent.take(attempt_id):
         logger.warning("attempt %s was released while waiting for its slot; not sent", attempt_id)
         return None

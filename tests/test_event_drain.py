@@ -129,9 +129,14 @@ def test_failed_batch_retried_one_by_one(post_status, in_flight, monkeypatch):
 
 
 def test_broken_event_left_for_sweeper(post_status, in_flight, monkeypatch):
-    post_status(status_of(in_flight[0], "failed", code=131049, title="Ecosystem engagement"))
+    # An event that is not a message status takes the one-by-one path.
+    account_update = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "account_update", "value": {}}]}],
+    }
+    post_status(account_update)
     post_status(status_of(in_flight[1], "delivered"))
-    broken_id = ProviderEvent.objects.get(body__contains="131049").pk
+    broken_id = ProviderEvent.objects.get(body__contains="account_update").pk
     original = events._process_meta
 
     def fails_once_stored(event):
@@ -172,3 +177,54 @@ def test_duplicate_statuses_logged_once(post_status, run_jobs, in_flight):
 
     decisions = Decision.objects.filter(recipient=attempt.recipient)
     assert decisions.count() == 1
+
+
+def test_failures_fall_back_in_bulk(post_status, in_flight, django_assert_max_num_queries):
+    for attempt in in_flight:
+        post_status(status_of(attempt, "failed", code=131026, title="Message undeliverable"))
+
+    # One by one, these 5 failures took about twelve queries each.
+    with django_assert_max_num_queries(25):
+        assert process_pending_events() == 5
+
+    for attempt in in_flight:
+        attempt.refresh_from_db()
+        recipient = attempt.recipient
+        assert attempt.status == AttemptStatus.FAILED
+        assert attempt.error_code == "131026"
+        assert recipient.status == RecipientStatus.SMS_PENDING
+        assert recipient.fallback_triggered
+        assert recipient.reason == "131026"
+        assert recipient.contact.whatsapp_unreachable_at is not None
+        decision = recipient.decisions.get()
+        assert decision.action == "fallback SMS queued"
+        assert decision.code == "131026"
+        assert decision.rule
+
+
+def test_terminal_failure_not_bulk(post_status, run_jobs, in_flight):
+    post_status(status_of(in_flight[0], "failed", code=131051, title="Unsupported message type"))
+    post_status(status_of(in_flight[1], "failed", code=131026, title="Message undeliverable"))
+
+    run_jobs()
+
+    first, second = (a.recipient for a in in_flight[:2])
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == RecipientStatus.FAILED_WHATSAPP
+    assert first.decisions.get().action == "stopped: this error does not fall back"
+    assert second.status == RecipientStatus.SMS_PENDING
+
+
+def test_cancelled_campaign_failure_not_sent(post_status, run_jobs, in_flight):
+    campaign = in_flight[0].recipient.campaign
+    campaign.status = CampaignStatus.CANCELLED
+    campaign.save()
+    post_status(status_of(in_flight[0], "failed", code=131026, title="Message undeliverable"))
+
+    run_jobs()
+
+    recipient = in_flight[0].recipient
+    recipient.refresh_from_db()
+    assert recipient.status == RecipientStatus.CANCELLED
+    assert recipient.decisions.get().action == "no fallback: campaign cancelled"

@@ -51,7 +51,7 @@ LOOKAHEAD_SECONDS = 1.0
 # nothing, while other sends keep it busy. It bounds how long a new fallback SMS waits.
 IDLE_RECHECK_SECONDS = 0.25
 # A chunk's requests start this long before its first slot is due, so that recording
-# answers or a slow request never makes a chunk late. A late chunk would send its overdue
+# responses or a slow request never makes a chunk late. A late chunk would send its overdue
 # slots at once, and the provider counts such a burst against its per-second limit.
 START_AHEAD_SECONDS = 0.5
 # A dispatch job hands its worker back after this long and queues its own continuation,

@@ -13,6 +13,7 @@ virtual environment exists.
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,10 @@ def main() -> int:
     if command not in ("start", "test"):
         print(__doc__)
         return 2
+    if command == "start":
+        # Before anything starts, so that nothing is left running when a port is taken.
+        _require_free_port(WEB_ADDRESS, "SWITCHBACK_ADDRESS")
+        _require_free_port(f"127.0.0.1:{SANDBOX_PORT}", "SANDBOX_PORT")
     install()
     env = environment()
     if command == "test":
@@ -194,6 +199,9 @@ def start(env: dict[str, str]) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        # A second Ctrl-C or SIGTERM must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -203,6 +211,16 @@ def start(env: dict[str, str]) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         stop_private_redis(env)
+
+
+def _require_free_port(address: str, setting: str) -> None:
+    host, port = address.rsplit(":", 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if probe.connect_ex((host, int(port))) == 0:
+            raise SystemExit(
+                f"{address} is already in use (another Switchback, or another program): "
+                f"stop it, or set {setting} to a free one"
+            )
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -5,6 +5,7 @@ These need PostgreSQL (row locks and concurrent writers across processes) and a 
 server that every process reaches, so they skip on SQLite.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -60,9 +61,17 @@ class Workers:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own process group: --with-scheduler forks a scheduler process, which a
+            # signal to the worker alone would leave running.
+            start_new_session=True,
         )
         self.started.append(process)
         return process
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """Kill a worker and its scheduler with SIGKILL, as a crash of its machine would."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
     def sweep(self, queued_after: float, unknown_after: float) -> None:
         subprocess.run(
@@ -77,12 +86,15 @@ class Workers:
     def stop(self) -> None:
         for process in self.started:
             if process.poll() is None:
-                process.terminate()
+                os.killpg(process.pid, signal.SIGTERM)
         for process in self.started:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+            # The scheduler may outlive its worker; it must not poll the next test's Redis.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -145,8 +157,7 @@ def test_sigkill_mid_campaign(sandbox, workers):
     first = workers()
     assert poll(lambda: len(sandbox.messages("whatsapp")) >= 10)
 
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    workers.kill(first)
     sent_before_kill = len(sandbox.messages("whatsapp"))
     # The dead worker's claims, the sends it marked but never made, and its lost job
     # come back from the database.

@@ -198,6 +198,8 @@ def normalize_phone(raw: str, region: str | None) -> NormalizedPhone:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
         raise InvalidPhoneNumber(_parse_failure_reason(raw, text, region, error)) from None
+    if not text.startswith("+"):
+        number = _mobile_reading(number, text)
 
     country = phonenumbers.region_code_for_number(number)
     if country is None or not phonenumbers.is_valid_number_for_region(number, country):
@@ -207,6 +209,36 @@ def normalize_phone(raw: str, region: str | None) -> NormalizedPhone:
     number.extension = None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return NormalizedPhone(e164=e164, country=country, extension=extension)
+
+
+def _mobile_reading(number: phonenumbers.PhoneNumber, text: str) -> phonenumbers.PhoneNumber:
+    """Return the number read as international with a "+" put in front, when that reading
+    is a mobile and the national one is not.
+
+    CRM exports often drop the "+": "4915123208456" with Country DE is the German mobile
+    +49 151 23208456, but read as a national number it is a valid German landline
+    +49 4915 123208456, which could take neither WhatsApp nor SMS.
+    """
+    try:
+        international = phonenumbers.parse("+" + text, None)
+    except phonenumbers.NumberParseException:
+        return number
+    mobile = (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+    if (
+        # Only the row's own country code: a mistyped national number must not turn into a
+        # valid mobile of another country.
+        international.country_code == number.country_code
+        and phonenumbers.is_valid_number(international)
+        and phonenumbers.number_type(international) in mobile
+        and not (
+            phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in mobile
+        )
+    ):
+        return international
+    return number
 
 
 def _example(region: str | None) -> str:

@@ -218,13 +218,25 @@ def _find_attempts(statuses: list[dict[str, Any]]) -> dict[str, DeliveryAttempt]
     matched = {}
     for status in statuses:
         wamid = status.get("id") or ""
-        attempt = by_id.get(_callback_id(status) or 0) or by_wamid.get(wamid)
+        attempt = by_id.get(_callback_id(status) or 0)
+        if attempt is None or not _same_message(attempt, wamid):
+            attempt = by_wamid.get(wamid)
         if attempt is None:
             continue
         if wamid and not attempt.provider_message_id:
             _keep_wamid(attempt, wamid)
         matched[_status_key(status)] = attempt
     return matched
+
+
+def _same_message(attempt: DeliveryAttempt, wamid: str) -> bool:
+    """Return whether a status may belong to the attempt its callback data names.
+
+    Callback data comes back as sent, but a status whose wamid differs from the one the
+    attempt got is for another message: from another installation sharing the sender, or
+    a replayed test. Applying it would change an outcome that already happened.
+    """
+    return not (wamid and attempt.provider_message_id and attempt.provider_message_id != wamid)
 
 
 def _status_key(status: dict[str, Any]) -> str:
@@ -341,6 +353,8 @@ def _find_attempt(status: dict[str, Any]) -> DeliveryAttempt | None:
     callback_id = _callback_id(status)
     if callback_id is not None:
         attempt = attempts.filter(pk=callback_id).first()
+    if attempt is not None and not _same_message(attempt, wamid):
+        attempt = None
     if attempt is None and wamid:
         attempt = attempts.filter(provider_message_id=wamid).first()
     if attempt is not None and wamid and not attempt.provider_message_id:

@@ -121,4 +121,5 @@ def _fall_back(bulk: list[tuple[DeliveryAttempt, outcomes.Failure, Rule]]) -> No
     )
     for campaign_id in {a.recipient.campaign_id for a, _, _ in bulk if a.recipient_id in moved}:
         enqueue_dispatch(campaign_id)
-    logger.info("%s WhatsApp failures fell back to SMS in bulk", len(moved))
+    # Each recipient's decision row records its fallback; this line is for tracing batches.
+    logger.debug("%s WhatsApp failures fell back to SMS in bulk", len(moved))

@@ -15,8 +15,8 @@ limits. Each sweep:
   in case the check scheduled after their batch was lost;
 * ends waiting recipients of cancelled campaigns and completes finished campaigns.
 
-Running a dispatch twice is harmless because claims are conditional, so the sweeper
-queues without checking for a job already in the queue.
+Running a dispatch twice is harmless because claims are conditional. The sweeper still
+queues dispatch through enqueue_dispatch's flag, so that sweeps do not pile up jobs.
 """
 
 import logging
@@ -32,7 +32,7 @@ from campaigns.models import Campaign, CampaignStatus, Recipient, RecipientStatu
 
 from . import delivery_timeout, dispatch, outcomes, unsent
 from .models import AttemptStatus, DeliveryAttempt, ProviderEvent
-from .queue import EVENTS, enqueue
+from .queue import EVENTS, enqueue, enqueue_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,9 @@ def requeue_dispatch() -> list[int]:
         .distinct()
     )
     for campaign_id in running:
-        enqueue(dispatch.dispatch_campaign, campaign_id)
+        # Through the flag, so that a sweep every 30 s does not stack a job per sweep
+        # behind a dispatch that is still sending.
+        enqueue_dispatch(campaign_id)
     for campaign_id in Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list(
         "pk", flat=True
     ):

@@ -64,6 +64,11 @@ def crm_export() -> Path:
         ("050 106 7349", "AE", "+971501067349"),
         ("011 44 7400 123456", "US", "+447400123456"),
         ("+1 201-555-0123 ext. 12", None, "+12015550123"),
+        # The country code without "+": a German mobile, not the landline a national
+        # reading would make of it.
+        ("4915123208456", "DE", "+4915123208456"),
+        # A national mobile that starts with the country code's digits stays national.
+        ("3931234567", "IT", "+393931234567"),
     ],
 )
 def test_normalize_phone_formats(raw, region, e164):

@@ -171,10 +171,11 @@ def test_sigkill_mid_campaign(sandbox, workers):
 
     counts = whatsapp_counts(sandbox)
     # A request cut off in the last instant before its socket write cannot be distinguished
-    # from one that went out; it ends "outcome unknown" and is not sent again.
+    # from one that went out; it ends "outcome unknown" and is not sent again. Each of the
+    # worker's DISPATCH_CONCURRENCY sending threads can be in that instant.
     unknown = Recipient.objects.filter(campaign=campaign, reason=reasons.OUTCOME_UNKNOWN)
     assert sent_before_kill < 60
-    assert unknown.count() <= 1
+    assert unknown.count() <= 4
     assert len(counts) == 60 - unknown.count()
     assert max(counts.values()) == 1
     assert open_recipients(campaign) == 0

@@ -228,3 +228,23 @@ def test_cancelled_campaign_failure_not_sent(post_status, run_jobs, in_flight):
     recipient.refresh_from_db()
     assert recipient.status == RecipientStatus.CANCELLED
     assert recipient.decisions.get().action == "no fallback: campaign cancelled"
+
+
+def test_callback_with_other_wamid_ignored(post_status, run_jobs, in_flight):
+    # The callback data names an attempt, but the wamid is another message's.
+    attempt = in_flight[0]
+    post_status(whatsapp_status("wamid.FIRST", "delivered", attempt_id=attempt.pk))
+    post_status(
+        whatsapp_status(
+            "wamid.SECOND", "failed", attempt_id=attempt.pk, code=131026, title="Undeliverable"
+        )
+    )
+
+    run_jobs()
+
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.ACCEPTED
+    assert attempt.recipient.status == RecipientStatus.WHATSAPP_SENDING
+    for wamid in ("wamid.FIRST", "wamid.SECOND"):
+        event = ProviderEvent.objects.get(body__contains=wamid)
+        assert event.error == f"{wamid}: no matching delivery attempt"

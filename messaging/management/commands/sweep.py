@@ -3,6 +3,7 @@
 import logging
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from messaging.sweeper import sweep
@@ -24,15 +25,16 @@ class Command(BaseCommand):
             "--queued-after",
             type=float,
             default=None,
-            help="Seconds after which unsent claimed work is released "
-            "(default: SWEEP_QUEUED_AFTER_SECONDS).",
+            help="Seconds after which unsent claimed work is released (default: "
+            f"{settings.SWEEP_QUEUED_AFTER_SECONDS:g}, from SWEEP_QUEUED_AFTER_SECONDS).",
         )
         parser.add_argument(
             "--unknown-after",
             type=float,
             default=None,
             help="Seconds after which a send with no response or webhook is marked unknown "
-            "(default: SWEEP_UNKNOWN_AFTER_SECONDS).",
+            f"(default: {settings.SWEEP_UNKNOWN_AFTER_SECONDS:g}, from "
+            "SWEEP_UNKNOWN_AFTER_SECONDS).",
         )
 
     def handle(

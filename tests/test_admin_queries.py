@@ -84,3 +84,28 @@ def test_attempt_error_in_words(client):
     page = client.get(reverse("admin:messaging_deliveryattempt_changelist")).content.decode()
 
     assert "number not reachable on WhatsApp" in page
+
+
+@pytest.mark.parametrize(("status", "editable"), [("draft", True), ("completed", False)])
+def test_launched_campaign_read_only(client, status, editable):
+    home = build_world("Home")
+    home.campaign.status = status
+    home.campaign.save()
+    client.force_login(home.staff)
+
+    url = reverse("admin:campaigns_campaign_change", args=[home.campaign.pk])
+    page = client.get(url).content.decode()
+
+    assert ('name="fallback_text"' in page) is editable
+    assert home.campaign.fallback_text[:20] in page
+
+
+def test_decision_times_show_seconds(client):
+    home = build_world("Home")
+    decision = home.recipient.decisions.create(event="campaign launched", action="routed")
+    client.force_login(home.staff)
+
+    url = reverse("admin:campaigns_recipient_change", args=[home.recipient.pk])
+    page = client.get(url).content.decode()
+
+    assert f"{decision.at:%Y-%m-%d %H:%M:%S}" in page

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from campaigns import controls, reasons
 from campaigns.admin_paging import CappedCountPaginator
 from campaigns.admin_scoping import AgencyScopedAdmin, ScopedTabularInline
-from campaigns.models import FINAL_STATUSES, Campaign, Decision, Recipient
+from campaigns.models import FINAL_STATUSES, Campaign, CampaignStatus, Decision, Recipient
 
 from .phone_search import phone_filter
 from .read_only import ReadOnlyAdminMixin
@@ -56,6 +56,13 @@ class CampaignAdmin(AgencyScopedAdmin):
     readonly_fields = ["status", "status_reason", "launched_at", "finished_at", "created_by"]
     raw_id_fields = ["template"]
     actions = ["pause", "resume", "cancel"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Once launched, the record must keep saying what was sent; pause, resume and
+        # cancel stay available as actions.
+        if obj is not None and obj.status != CampaignStatus.DRAFT:
+            return [field.name for field in obj._meta.fields]
+        return self.readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
         return (
@@ -119,8 +126,13 @@ class DecisionInline(ScopedTabularInline):
     agency_path = "recipient__campaign__sub_account__agency"
     extra = 0
     can_delete = False
-    fields = ["at", "event", "code", "rule", "action"]
-    readonly_fields = ["at", "event", "code", "rule", "action"]
+    fields = ["time", "event", "code", "rule", "action"]
+    readonly_fields = ["time", "event", "code", "rule", "action"]
+
+    # Steps of one recipient often fall within a minute, which the default format shows.
+    @admin.display(description="at (UTC)")
+    def time(self, decision: Decision) -> str:
+        return f"{decision.at:%Y-%m-%d %H:%M:%S}"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

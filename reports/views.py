@@ -24,6 +24,7 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
+from campaigns import reasons
 from campaigns.access import agencies_for, sub_accounts_for
 from campaigns.models import Agency, Campaign, Recipient, SubAccount
 
@@ -164,12 +165,19 @@ def _labels(by: str | None, campaigns: QuerySet[Campaign]) -> dict[Any, str]:
     return {None: "in flight"} if by == "day" else {}
 
 
+def _label(by: str, key: Any, labels: dict[Any, str]) -> Any:
+    if by == "error_code":
+        # Recipients who met no provider error at all form their own row.
+        return reasons.describe(key) if key else "no error code"
+    return labels.get(key, key)
+
+
 def _table(result: Report, labels: dict[Any, str]) -> list[dict[str, Any]]:
     rows = result.rows if result.by else [result.total]
     return [
         {
             "key": "" if row.key is None else str(row.key),
-            "label": "total" if result.by is None else labels.get(row.key, row.key),
+            "label": "total" if result.by is None else _label(result.by, row.key, labels),
             "counts": [(figure.name, row[figure.name]) for figure in FIGURES],
             "row": row,
         }

@@ -117,3 +117,10 @@ def test_agencies_page_lists_own(campaign, client):
     content = client.get("/reports/agencies/").content
     assert campaign.sub_account.agency.name.encode() in content
     assert other.sub_account.agency.name.encode() not in content
+
+
+def test_error_code_rows_in_words(campaign, marketer, client):
+    page = client.get(f"/reports/campaign/{campaign.pk}/?by=error_code").content.decode()
+
+    assert "<td>no error code</td>" in page
+    assert "131026: number not reachable on WhatsApp" in page

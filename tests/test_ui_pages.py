@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignStatus, Contact
+from campaigns.views.campaigns import log_filters
 from tests.factories import (
     CampaignFactory,
     ContactFactory,
@@ -318,3 +319,13 @@ def test_rewriter_analyzes_posted_body(client_a, sub_account_a):
     )
     assert response.templates[0].name == "campaigns/templates/_analysis.html"
     assert not response.context["analysis"].reads_as_marketing
+
+
+def test_reason_filter_names_code_once():
+    recipient = RecipientFactory(reason="131026", status="failed_whatsapp")
+    RecipientFactory(campaign=recipient.campaign, reason="us_marketing", status="delivered_sms")
+
+    labels = dict(log_filters(recipient.campaign)["reasons"])
+
+    assert labels["131026"] == "131026: number not reachable on WhatsApp"
+    assert labels["us_marketing"].startswith("us_marketing: Meta refuses MARKETING templates")

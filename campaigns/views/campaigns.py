@@ -184,13 +184,19 @@ class LogRow:
         self.decisions = list(recipient.decisions.all())
 
 
+def _reason_label(code: str) -> str:
+    # Provider codes are described with their code in front already ("131026: ...").
+    words = reasons.describe(code)
+    return words if words.startswith(code) else f"{code}: {words}"
+
+
 def log_filters(campaign: Campaign) -> dict[str, list]:
     recipients = Recipient.objects.filter(campaign=campaign)
     reason_codes = sorted(set(recipients.exclude(reason="").values_list("reason", flat=True)))
     countries = sorted(set(recipients.exclude(country="").values_list("country", flat=True)))
     return {
         "statuses": [(s, state_words(s)) for s in RecipientStatus.values],
-        "reasons": [(code, f"{code}: {reasons.describe(code)}") for code in reason_codes],
+        "reasons": [(code, _reason_label(code)) for code in reason_codes],
         "countries": countries,
         "sms_filters": [(key, label) for key, (label, _) in SMS_FILTERS.items()],
     }

@@ -322,10 +322,11 @@ def test_rewriter_analyzes_posted_body(client_a, sub_account_a):
 
 
 def test_reason_filter_names_code_once():
-    recipient = RecipientFactory(reason="131026", status="failed_whatsapp")
-    RecipientFactory(campaign=recipient.campaign, reason="us_marketing", status="delivered_sms")
+    campaign = CampaignFactory()
+    RecipientFactory(campaign=campaign, reason="131026", status="failed_whatsapp")
+    RecipientFactory(campaign=campaign, reason="us_marketing", status="delivered_sms")
 
-    labels = dict(log_filters(recipient.campaign)["reasons"])
+    labels = dict(log_filters(campaign)["reasons"])
 
     assert labels["131026"] == "131026: number not reachable on WhatsApp"
     assert labels["us_marketing"].startswith("us_marketing: Meta refuses MARKETING templates")

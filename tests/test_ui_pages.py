@@ -322,7 +322,7 @@ def test_rewriter_analyzes_posted_body(client_a, sub_account_a):
 
 
 def test_reason_filter_names_code_once():
-    campaign = CampaignFactory()
+    campaign = CampaignFactory.create()
     RecipientFactory(campaign=campaign, reason="131026", status="failed_whatsapp")
     RecipientFactory(campaign=campaign, reason="us_marketing", status="delivered_sms")
 

@@ -140,8 +140,8 @@ META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="dev-meta-verify-token"
 # The address providers call back; Twilio's signature covers it, so it must be the public one.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-# Sends that one dispatch job keeps claimed but not yet answered at most, and the HTTP
-# requests it has in flight at once.
+# Maximum sends that one dispatch job keeps claimed while they wait for a provider
+# response, and the HTTP requests it has in flight at once.
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=200)
 DISPATCH_CONCURRENCY = env.int("DISPATCH_CONCURRENCY", default=16)
 # Share of each sender's configured messages/s that dispatch uses. Providers count

@@ -29,8 +29,8 @@ def describe_error(channel: str, code: str) -> str:
     rule = (WHATSAPP_RULES if channel == "whatsapp" else SMS_RULES).get(code)
     if rule is None:
         return "code not in Switchback's table"
-    # The rule's action is what the code usually leads to; the recipient's decision log
-    # says what happened, for instance no fallback to a landline.
+    # The rule's action is what the code usually leads to. The recipient's decision log
+    # records what happened, for instance no fallback to a landline.
     return f"{rule.description} (rule: {rule.action})"
 
 

@@ -127,7 +127,7 @@ def _apply_batch(events: list[ProviderEvent], failed: set[int]) -> None:
         by_name[name].append(event.attempt)
     failures: list[fallback_batch.Failure] = []
     problems = _match_statuses(bulk, by_name, failures)
-    status_batch.apply_sent(by_name.pop("sent", []))
+    status_batch.apply_sent(by_name["sent"])
     # Before deliveries, the order the one-by-one path follows for a message reported
     # failed and then delivered.
     fallback_batch.apply_failed(failures)

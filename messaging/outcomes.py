@@ -91,7 +91,7 @@ def outcome_unknown(attempt: DeliveryAttempt, waited: float) -> None:
     """
     channel = Channel(attempt.channel)
     # NOTE: a direct SMS (no WhatsApp attempt) also ends as failed_both here, because there
-    # is no SMS-only failure status; its reason says what happened.
+    # is no SMS-only failure status. Its reason records what happened.
     final = (
         RecipientStatus.FAILED_WHATSAPP
         if channel == Channel.WHATSAPP

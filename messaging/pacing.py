@@ -124,7 +124,7 @@ def reserve(key: str, slots: int, per_second: float) -> Reservation:
 
 def enter_window(key: str, per_second: float) -> float:
     """Count one send in the sender's moving second, as the provider does, right before
-    it goes out; returns 0.0, or the seconds to wait when the second is already full.
+    it goes out. Returns 0.0, or the seconds to wait when the second is already full.
 
     The slots of reserve() keep sends evenly spaced. This guards against a stall of this
     process (a garbage collection, a slow query) after which the overdue sends would go

@@ -237,7 +237,7 @@ def start_chunk(pool: ThreadPoolExecutor, timed: list[Timed]) -> tuple[Chunk, li
 
 
 def finish_chunk(chunk: Chunk) -> int:
-    """Wait for the chunk's answers and record them; returns how many requests were made."""
+    """Wait for the chunk's responses and record them; returns how many requests were made."""
     answers = [future.result() for future in chunk.answers]
     accepted = []
     made = 0
@@ -310,9 +310,10 @@ def _call_when_due(
     sender: tuple[str, float],
     request: Callable[[], SendResult],
 ) -> Answer | None:
-    """Make the request at its slot, once the sender's moving second has room; returns
-    None when the sweeper released the attempt meanwhile (its worker looked dead) and
-    nothing was sent."""
+    """Make the request at its slot, once the sender's moving second has room.
+
+    Returns None, and sends nothing, when the sweeper released the attempt meanwhile
+    because its worker looked dead."""
     delay = due - time.monotonic()
     if delay > 0:
         time.sleep(delay)

@@ -27,9 +27,8 @@ BULK_STATUSES = ("sent", "delivered", "read")
 
 
 def apply(statuses: Mapping[str, Iterable[DeliveryAttempt]]) -> None:
-    """Apply statuses by name ("sent", "delivered", "read") to their attempts, in that
-    order, which is the order providers report them in. Call inside a transaction."""
-    apply_sent(_unique(statuses.get("sent", ())))
+    """Apply the "delivered" and then the "read" statuses, by name, to their attempts of
+    either channel. Call inside a transaction, after apply_sent and any failures."""
     for name in ("delivered", "read"):
         attempts = _unique(statuses.get(name, ()))
         whatsapp = [attempt for attempt in attempts if attempt.channel == Channel.WHATSAPP]
@@ -39,6 +38,7 @@ def apply(statuses: Mapping[str, Iterable[DeliveryAttempt]]) -> None:
 
 def apply_sent(attempts: list[DeliveryAttempt]) -> None:
     """Bulk form of outcomes.sent."""
+    attempts = _unique(attempts)
     if not attempts:
         return
     now = timezone.now()

@@ -171,7 +171,7 @@ def test_sigkill_mid_campaign(sandbox, workers):
 
     counts = whatsapp_counts(sandbox)
     # A request cut off in the last instant before its socket write cannot be distinguished
-    # from one that went out; it ends "outcome unknown" and is not sent again. Each of the
+    # from one that went out. It ends "outcome unknown" and is not sent again. Each of the
     # worker's DISPATCH_CONCURRENCY sending threads can be in that instant.
     unknown = Recipient.objects.filter(campaign=campaign, reason=reasons.OUTCOME_UNKNOWN)
     assert sent_before_kill < 60

@@ -15,7 +15,6 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qs
 
-import django_rq
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -23,7 +22,7 @@ from redis.exceptions import LockError
 
 from . import fallback_batch, optouts, outcomes, status_batch
 from .models import AttemptStatus, Channel, DeliveryAttempt, Provider, ProviderEvent
-from .queue import EVENTS, clear_events_flag, enqueue
+from .queue import EVENTS, clear_events_flag, enqueue, redis
 from .template_events import apply_category_update, apply_template_event
 
 logger = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ def process_pending_events() -> int:
     left; returns how many were processed."""
     # From here on, a new event needs a new job: this one may already be past it.
     clear_events_flag()
-    lock = django_rq.get_queue(EVENTS).connection.lock(DRAIN_LOCK, timeout=DRAIN_LOCK_SECONDS)
+    lock = redis().lock(DRAIN_LOCK, timeout=DRAIN_LOCK_SECONDS)
     failed: set[int] = set()
     processed = 0
     while True:

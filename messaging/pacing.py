@@ -30,8 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import django_rq
 from redis import Redis
+
+from .queue import redis
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class Reservation:
 
 
 def connection() -> Redis:
-    return django_rq.get_connection("default")
+    return redis()
 
 
 def sender_key(channel: str, sender: str) -> str:

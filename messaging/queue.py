@@ -1,14 +1,39 @@
-"""Enqueue RQ jobs after the current transaction commits, passing ids only."""
+"""Enqueue RQ jobs after the current transaction commits, passing ids only, and share one
+Redis client per process."""
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import django_rq
+from django.conf import settings
 from django.db import transaction
+from redis import Redis
+from rq import Queue
 
 logger = logging.getLogger(__name__)
+
+
+def redis() -> Redis:
+    """Return this process's Redis client for the queues' server.
+
+    django_rq builds a new client with its own connection pool on every call, so at
+    hundreds of sends per second each send opened a TCP connection. One client's pool is
+    safe to share between threads, and redis-py renews it after a fork.
+    """
+    return _client(settings.RQ_QUEUES["default"]["URL"])
+
+
+@functools.cache
+def _client(url: str) -> Redis:
+    # Keyed by the URL, so that settings changed by a test get a client of their own.
+    return Redis.from_url(url)
+
+
+def get_queue(name: str = "default") -> Queue:
+    return django_rq.get_queue(name, connection=redis())
 
 
 # Webhook processing; see RQ_QUEUES in settings.
@@ -20,7 +45,7 @@ def enqueue(
 ) -> None:
     # A job enqueued before commit can run before its rows are visible to the worker.
     def push() -> None:
-        queue = django_rq.get_queue(queue_name)
+        queue = get_queue(queue_name)
         if delay:
             queue.enqueue_in(timedelta(seconds=delay), func, *args)
         else:
@@ -38,7 +63,7 @@ def enqueue_dispatch(campaign_id: int) -> None:
     from .dispatch import dispatch_campaign
 
     def push() -> None:
-        queue = django_rq.get_queue("default")
+        queue = get_queue("default")
         if queue.connection.set(dispatch_flag(campaign_id), 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
             queue.enqueue(dispatch_campaign, campaign_id)
 
@@ -57,7 +82,7 @@ def dispatch_flag(campaign_id: int) -> str:
 
 
 def clear_dispatch_flag(campaign_id: int) -> None:
-    django_rq.get_queue("default").connection.delete(dispatch_flag(campaign_id))
+    get_queue("default").connection.delete(dispatch_flag(campaign_id))
 
 
 EVENTS_FLAG = "switchback:events-queued"
@@ -72,7 +97,7 @@ def enqueue_event_processing() -> None:
     from .events import process_pending_events
 
     def push() -> None:
-        queue = django_rq.get_queue(EVENTS)
+        queue = get_queue(EVENTS)
         if queue.connection.set(EVENTS_FLAG, 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
             queue.enqueue(process_pending_events)
 
@@ -80,4 +105,4 @@ def enqueue_event_processing() -> None:
 
 
 def clear_events_flag() -> None:
-    django_rq.get_queue(EVENTS).connection.delete(EVENTS_FLAG)
+    get_queue(EVENTS).connection.delete(EVENTS_FLAG)

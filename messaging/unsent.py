@@ -14,7 +14,7 @@ marked unknown. A Redis flush drops the markers, which errs on that same safe si
 import logging
 from collections.abc import Iterable
 
-import django_rq
+from .queue import redis
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ MARKER_SECONDS = 24 * 3600
 
 
 def mark(attempt_ids: Iterable[int]) -> None:
-    pipe = django_rq.get_connection("default").pipeline(transaction=False)
+    pipe = redis().pipeline(transaction=False)
     for attempt_id in attempt_ids:
         pipe.set(_key(attempt_id), PENDING, ex=MARKER_SECONDS)
     pipe.execute()
@@ -35,13 +35,13 @@ def mark(attempt_ids: Iterable[int]) -> None:
 def take(attempt_id: int) -> bool:
     """Take the attempt's marker right before its request; returns False when the sweeper
     released the attempt and the request must not be made."""
-    return django_rq.get_connection("default").getdel(_key(attempt_id)) != RELEASED
+    return redis().getdel(_key(attempt_id)) != RELEASED
 
 
 def release(attempt_ids: Iterable[int]) -> list[int]:
     """Flip pending markers to released; returns the attempts whose request was never made."""
     ids = list(attempt_ids)
-    pipe = django_rq.get_connection("default").pipeline(transaction=False)
+    pipe = redis().pipeline(transaction=False)
     for attempt_id in ids:
         pipe.set(_key(attempt_id), RELEASED, xx=True, get=True, ex=MARKER_SECONDS)
     return [

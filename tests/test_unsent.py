@@ -7,6 +7,7 @@ from campaigns.models import CampaignStatus, Recipient, RecipientStatus
 from messaging import sending, unsent
 from messaging.dispatch import claim
 from messaging.models import AttemptStatus, Channel, DeliveryAttempt
+from messaging.queue import redis
 from messaging.sweeper import mark_unknown, release_abandoned
 from tests.factories import CampaignFactory, ContactFactory, RecipientFactory
 from tests.webhook_payloads import whatsapp_status
@@ -86,3 +87,23 @@ def test_late_delivery_revives_unknown(post_status, run_jobs):
     assert recipient.status == RecipientStatus.DELIVERED_WHATSAPP
     assert recipient.reason == ""
     assert "after the outcome was marked unknown" in recipient.decisions.last().event
+
+
+def test_markers_reuse_one_connection(monkeypatch):
+    """Every send takes its marker. A new connection for each one held dispatch to about
+    440 sends/s instead of 590 (benchmark a)."""
+    connects = []
+    # TCP or a Unix socket, depending on REDIS_URL.
+    connection_class = redis().connection_pool.connection_class
+    real_connect = connection_class._connect
+
+    def counting_connect(self):
+        connects.append(self)
+        return real_connect(self)
+
+    monkeypatch.setattr(connection_class, "_connect", counting_connect)
+    unsent.mark(range(1, 51))
+    for attempt_id in range(1, 51):
+        assert unsent.take(attempt_id)
+
+    assert len(connects) <= 1

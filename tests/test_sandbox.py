@@ -7,6 +7,7 @@ webhooks on a stdlib HTTP server; they use no database.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import hmac
 import json
@@ -23,6 +24,7 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
+from messaging.sandbox.state import FREEZE_EVERY, MessageLog
 from messaging.sandbox.testing import PROJECT_ROOT, SandboxProcess
 
 APP_SECRET = "test-app-secret-7f3a"
@@ -821,3 +823,15 @@ def test_cli_rejects_non_loopback(args: list[str]) -> None:
 
     assert result.returncode == 2
     assert "loopback" in result.stderr or "127.0.0.0/8" in result.stderr
+
+
+def test_message_log_frozen_for_gc() -> None:
+    log = MessageLog()
+    before = gc.get_freeze_count()
+    try:
+        for number in range(FREEZE_EVERY):
+            log.append({"channel": "whatsapp", "to": f"+4474{number:08d}", "meta": {}})
+
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()

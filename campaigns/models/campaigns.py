@@ -146,7 +146,10 @@ class Recipient(models.Model):
             models.UniqueConstraint(fields=["campaign", "contact"], name="unique_recipient"),
         ]
         indexes = [
-            models.Index(fields=["campaign", "status"]),
+            # Dispatch claims a campaign's waiting recipients in id order. Without "id" here,
+            # PostgreSQL walked the primary key past every recipient already sent, which
+            # took 17 ms per claim with 30,000 sent.
+            models.Index(fields=["campaign", "status", "id"], name="recipient_claim_order"),
             # Reports check whether a finished campaign changed since its figures were stored.
             models.Index(fields=["campaign", "updated_at"]),
             # Admin and support look recipients up by phone number across campaigns.

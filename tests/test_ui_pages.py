@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from campaigns import reasons
 from campaigns.models import Campaign, CampaignStatus, Contact
 from campaigns.views.campaigns import log_filters
 from tests.factories import (
@@ -330,3 +331,14 @@ def test_reason_filter_names_code_once():
 
     assert labels["131026"] == "131026: number not reachable on WhatsApp"
     assert labels["us_marketing"].startswith("us_marketing: Meta refuses MARKETING templates")
+
+
+def test_reason_filter_not_truncated(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a, status=CampaignStatus.COMPLETED)
+    RecipientFactory(campaign=campaign, reason=reasons.OUTCOME_UNKNOWN, status="failed_both")
+    label = f"{reasons.OUTCOME_UNKNOWN}: {reasons.WORDS[reasons.OUTCOME_UNKNOWN]}"
+
+    page = client_a.get(reverse("campaigns:delivery_log", args=[campaign.pk])).content.decode()
+
+    assert f'title="{label}"' in page
+    assert f">{label}</option>" in page

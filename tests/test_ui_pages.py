@@ -7,7 +7,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from campaigns import reasons
-from campaigns.models import Campaign, CampaignStatus, Contact
+from campaigns.models import Campaign, CampaignStatus, Contact, RecipientStatus
+from campaigns.templatetags.switchback_ui import state_words
 from campaigns.views.campaigns import log_filters
 from tests.factories import (
     CampaignFactory,
@@ -342,3 +343,18 @@ def test_reason_filter_not_truncated(client_a, sub_account_a):
 
     assert f'title="{label}"' in page
     assert f">{label}</option>" in page
+
+
+@pytest.mark.parametrize("status", RecipientStatus)
+def test_state_words_match_model_labels(status):
+    assert state_words(status.value) == status.label
+
+
+def test_delivery_log_names_pending_sms(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a, status=CampaignStatus.RUNNING)
+    RecipientFactory(campaign=campaign, status=RecipientStatus.SMS_PENDING)
+
+    page = client_a.get(reverse("campaigns:delivery_log", args=[campaign.pk])).content.decode()
+
+    assert f">{RecipientStatus.SMS_PENDING.label}</span>" in page
+    assert "waiting to send SMS" not in page

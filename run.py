@@ -168,24 +168,7 @@ def start(env: dict[str, str]) -> int:
         ),
         # Re-queues work lost with Redis and settles attempts that never got a response.
         spawn("sweeper", [str(PYTHON), "manage.py", "sweep", "--every", "30"], env),
-        spawn(
-            "web",
-            [
-                str(PYTHON),
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--bind",
-                WEB_ADDRESS,
-                "--worker-class",
-                "gthread",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-            ],
-            env,
-        ),
+        spawn("web", web_command(WEB_ADDRESS, VAR), env),
     ]
     try:
         wait_for(f"http://{WEB_ADDRESS}/admin/login/")
@@ -211,6 +194,28 @@ def start(env: dict[str, str]) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         stop_private_redis(env)
+
+
+def web_command(address: str, var: Path) -> list[str]:
+    """Return the gunicorn command line that serves the app on address."""
+    return [
+        str(PYTHON),
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "--bind",
+        address,
+        "--worker-class",
+        "gthread",
+        "--workers",
+        "2",
+        "--threads",
+        "8",
+        # gunicorn 25.1 and later open a control socket for `gunicornc`. By default it is
+        # under $XDG_RUNTIME_DIR or else ~/.gunicorn/, a directory that stays after exit.
+        "--control-socket",
+        str(var / "gunicorn.ctl"),
+    ]
 
 
 def _require_free_port(address: str, setting: str) -> None:

@@ -106,7 +106,9 @@ class Stack:
             self._spawn(
                 "web",
                 [python, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{WEB_PORT}"]
-                + ["--worker-class", "gthread", "--workers", "2", "--threads", "8"],
+                + ["--worker-class", "gthread", "--workers", "2", "--threads", "8"]
+                # By default gunicorn 25.1+ puts this socket in ~/.gunicorn/ and leaves that behind.
+                + ["--control-socket", str(LOG_DIR / "gunicorn.ctl")],
             )
         for index in range(self.workers):
             self._spawn(

@@ -3,7 +3,7 @@
 import logging
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from campaigns.admin.phone_search import phone_filter
@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 # Replaying runs inside the request. The limit is an estimate meant to keep one click well
 # under a web worker's timeout; it has not been measured.
 MAX_REPLAY = 200
+# Longer digit strings do not fit the bigint primary key of a delivery attempt.
+MAX_ID_DIGITS = 18
 
 
 def describe_error(channel: str, code: str) -> str:
@@ -75,18 +77,66 @@ class DeliveryAttemptAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
+class EventKindFilter(admin.SimpleListFilter):
+    """Groups of ProviderEvent.kind, listed without reading the table.
+
+    A filter on the plain field would run SELECT DISTINCT over millions of events on every
+    page, and would list each Meta field combination and inbound keyword on its own.
+    """
+
+    title = "kind"
+    parameter_name = "kind"
+    # A Meta event's kind lists the fields of its changes, sorted and joined by commas.
+    # It stays empty until the event is processed.
+    KINDS = {
+        "messages": ("WhatsApp messages and statuses", Q(kind__contains="messages")),
+        "templates": ("WhatsApp template updates", Q(kind__contains="template")),
+        "preferences": ("WhatsApp marketing preferences", Q(kind__contains="user_preferences")),
+        "sms_status": ("SMS status callbacks", Q(kind__startswith="status")),
+        "inbound_sms": ("Inbound SMS", Q(kind__startswith=events.INBOUND_SMS)),
+        "none": ("No kind (not processed yet, or not JSON)", Q(kind="")),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(value, label) for value, (label, _) in self.KINDS.items()]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ProviderEvent]
+    ) -> QuerySet[ProviderEvent]:
+        chosen = self.KINDS.get(self.value() or "")
+        return queryset if chosen is None else queryset.filter(chosen[1])
+
+
 @admin.register(ProviderEvent)
 class ProviderEventAdmin(ReadOnlyAdminMixin, AgencyScopedAdmin):
-    # Events that name no attempt (template status changes, unmatched statuses) have no
-    # agency yet, so only superusers see them.
+    # Events that name no attempt (template status changes, unmatched statuses, Meta
+    # events with statuses of several messages) have no agency, so only superusers see them.
     agency_path = "attempt__recipient__campaign__sub_account__agency"
     campaign_path = "attempt__recipient__campaign"
     list_display = ["id", "provider", "kind", "attempt", "received_at", "processed_at", "error"]
-    list_filter = ["provider"]
+    list_filter = ["provider", EventKindFilter]
     list_select_related = ["attempt"]
+    search_fields = ["attempt__provider_message_id__exact"]
+    search_help_text = (
+        "Delivery attempt id, recipient phone number in any format, or the exact provider "
+        "message id (wamid or Twilio SID). Finds only events linked to an attempt."
+    )
     paginator = CappedCountPaginator
     show_full_result_count = False
     actions = ["replay"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ProviderEvent], search_term: str
+    ) -> tuple[QuerySet[ProviderEvent], bool]:
+        term = search_term.strip()
+        by_phone = phone_filter(term, "attempt__recipient__phone")
+        # A long digit string may be an attempt id or a phone number: both match.
+        if term.isdigit() and len(term) <= MAX_ID_DIGITS:
+            by_id = Q(attempt_id=int(term))
+            return queryset.filter(by_id if by_phone is None else by_id | by_phone), False
+        if by_phone is not None:
+            return queryset.filter(by_phone), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.action(description="Replay the selected events")
     def replay(self, request: HttpRequest, queryset: QuerySet[ProviderEvent]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Case, F, Q, When
 from django.utils import timezone
 from redis.exceptions import LockError
 
@@ -132,8 +132,10 @@ def _apply_batch(events: list[ProviderEvent], failed: set[int]) -> None:
     fallback_batch.apply_failed(failures)
     status_batch.apply(by_name)
 
-    clean = [event.pk for event in bulk if event not in problems]
-    ProviderEvent.objects.filter(pk__in=clean).update(kind="messages", processed_at=timezone.now())
+    clean = [event for event in bulk if event not in problems]
+    ProviderEvent.objects.filter(pk__in=[event.pk for event in clean]).update(
+        kind="messages", processed_at=timezone.now(), attempt=_attempt_links(clean)
+    )
     for event, found in problems.items():
         _finish(event, "messages", found)
     # Twilio status events keep the kind "status" their view stored.
@@ -152,8 +154,9 @@ def _match_statuses(
     attempts = _find_attempts([status for statuses in bulk.values() for status in statuses])
     problems: dict[ProviderEvent, list[str]] = {}
     for event, statuses in bulk.items():
-        for status in statuses:
-            attempt = attempts.get(_status_key(status))
+        matched = [attempts.get(_status_key(status)) for status in statuses]
+        event.attempt = _single_attempt(matched)
+        for status, attempt in zip(statuses, matched, strict=True):
             if attempt is None:
                 problems.setdefault(event, []).append(
                     f"{status.get('id')}: no matching delivery attempt"
@@ -163,6 +166,27 @@ def _match_statuses(
             else:
                 by_name[status["status"]].append(attempt)
     return problems
+
+
+def _single_attempt(matched: list[DeliveryAttempt | None]) -> DeliveryAttempt | None:
+    """Return the attempt that every status of one event matched, or None when a status
+    matched none or the statuses matched several attempts.
+
+    A Meta event is linked to this attempt. The link also shows the event to the attempt's
+    agency in the admin, so an event that carries other messages' statuses stays unlinked.
+    """
+    if not matched or None in matched:
+        return None
+    if len({attempt.pk for attempt in matched if attempt is not None}) > 1:
+        return None
+    return matched[0]
+
+
+def _attempt_links(events: list[ProviderEvent]) -> Case:
+    """Return the attempt column's new value for one UPDATE of all the events: the attempt
+    set on each event in memory, or the stored one where none is set."""
+    linked = [When(pk=event.pk, then=event.attempt.pk) for event in events if event.attempt]
+    return Case(*linked, default=F("attempt"), output_field=BigIntegerField())
 
 
 def _bulk_statuses(event: ProviderEvent) -> list[dict[str, Any]] | None:
@@ -279,11 +303,13 @@ def _process_meta(event: ProviderEvent) -> None:
         _finish(event, "", [f"body is not JSON: {exc}"])
         return
     fields = []
+    matched: list[DeliveryAttempt | None] = []
     for entry in envelope.get("entry") or []:
         for change in entry.get("changes") or []:
             field = change.get("field", "")
             fields.append(field)
-            problems += _apply_change(field, change.get("value") or {})
+            problems += _apply_change(field, change.get("value") or {}, matched)
+    event.attempt = _single_attempt(matched)
     _finish(event, ",".join(sorted(set(fields))), problems)
 
 
@@ -298,15 +324,22 @@ def _process_twilio(event: ProviderEvent) -> None:
     _finish(event, f"status:{status}", problems)
 
 
-def _apply_change(field: str, value: dict[str, Any]) -> list[str]:
+def _apply_change(
+    field: str, value: dict[str, Any], matched: list[DeliveryAttempt | None]
+) -> list[str]:
+    """Apply one change of a Meta event and return its problems. The attempt of each
+    status, or None for a status that matched no attempt, is added to matched."""
     if field == "messages":
         problems = optouts.apply_whatsapp_messages(value)
         for status in value.get("statuses") or []:
+            attempt = None
             try:
-                problems += _apply_whatsapp_status(status)
+                attempt = _find_attempt(status)
+                problems += _apply_whatsapp_status(status, attempt)
             except Exception as exc:
                 logger.exception("WhatsApp status %s could not be applied", status.get("id"))
                 problems.append(f"{status.get('id')}: {exc}")
+            matched.append(attempt)
         return problems
     if field == "message_template_status_update":
         return apply_template_event(value)
@@ -318,8 +351,7 @@ def _apply_change(field: str, value: dict[str, Any]) -> list[str]:
     return []
 
 
-def _apply_whatsapp_status(status: dict[str, Any]) -> list[str]:
-    attempt = _find_attempt(status)
+def _apply_whatsapp_status(status: dict[str, Any], attempt: DeliveryAttempt | None) -> list[str]:
     if attempt is None:
         return [f"{status.get('id')}: no matching delivery attempt"]
     name = status.get("status", "")
@@ -377,7 +409,7 @@ def _finish(event: ProviderEvent, kind: str, problems: list[str]) -> None:
     event.kind = event.kind or kind[:64]
     event.processed_at = timezone.now()
     event.error = "\n".join(problems)[:4000]
-    event.save(update_fields=["kind", "processed_at", "error"])
+    event.save(update_fields=["kind", "attempt", "processed_at", "error"])
     if problems:
         logger.warning(
             "provider event %s processed with %s problems: %s",

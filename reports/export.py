@@ -10,7 +10,7 @@ from django.db.models import F, QuerySet
 
 from campaigns.models import Recipient
 
-from .figures import FIGURES, FigureRow, Report
+from .figures import EMPTY_KEY_LABELS, FIGURES, FigureRow, Report
 
 RECIPIENT_COLUMNS = [
     "recipient_id",
@@ -63,21 +63,29 @@ def report_csv(report: Report) -> str:
     lines = [
         _line([report.by or "total", *(f.name for f in FIGURES), *RATE_COLUMNS, *SPEND_COLUMNS])
     ]
-    lines.extend(_line(_values(row)) for row in rows)
+    lines.extend(_line(_values(row, report.by)) for row in rows)
     return "".join(lines)
 
 
-def _values(row: FigureRow) -> list[object]:
+def _values(row: FigureRow, by: str | None) -> list[object]:
     rates = [row.fallback_rate, row.fallback_success_rate, row.reach, row.recovered_rate]
     spend = row.spend
     costs = [spend.channels["whatsapp"].cost, spend.channels["sms"].cost, spend.cost, spend.price]
-    key = "" if row.key is None else row.key
     return [
-        key,
+        _key_cell(row.key, by),
         *(row.counts[f.name] for f in FIGURES),
         *("" if r is None else f"{r:.4f}" for r in rates),
         *costs,
     ]
+
+
+def _key_cell(key: object, by: str | None) -> object:
+    """Return a row's first cell: its group key, or words where the key is empty."""
+    if by is None:
+        return "total"
+    if key is None or key == "":
+        return EMPTY_KEY_LABELS.get(by, "")
+    return key
 
 
 def _line(values: Iterable[object]) -> str:

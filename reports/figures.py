@@ -148,6 +148,9 @@ GROUPINGS: dict[str, Callable[[Cell], Any]] = {
     "campaign": lambda c: c["campaign_id"],
     "sub_account": lambda c: c["sub_account_id"],
 }
+# Words for the row whose key is empty, in the page and the CSV export: recipients who
+# met no provider error, and recipients with no final day because they are in flight.
+EMPTY_KEY_LABELS = {"error_code": "no error code", "day": "in flight"}
 
 
 def _rate(numerator: int, denominator: int) -> float | None:

@@ -31,7 +31,14 @@ from campaigns.models import Agency, Campaign, Recipient, SubAccount
 from . import billing
 from .billing import RateCard
 from .export import recipients_csv, report_csv
-from .figures import FIGURES, GROUPINGS, Report, build_report, recipients_behind
+from .figures import (
+    EMPTY_KEY_LABELS,
+    FIGURES,
+    GROUPINGS,
+    Report,
+    build_report,
+    recipients_behind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -162,13 +169,13 @@ def _labels(by: str | None, campaigns: QuerySet[Campaign]) -> dict[Any, str]:
         return dict(campaigns.values_list("pk", "name"))
     if by == "sub_account":
         return dict(campaigns.values_list("sub_account_id", "sub_account__name"))
-    return {None: "in flight"} if by == "day" else {}
+    return {None: EMPTY_KEY_LABELS["day"]} if by == "day" else {}
 
 
 def _label(by: str, key: Any, labels: dict[Any, str]) -> Any:
     if by == "error_code":
         # Recipients who met no provider error at all form their own row.
-        return reasons.describe(key) if key else "no error code"
+        return reasons.describe(key) if key else EMPTY_KEY_LABELS["error_code"]
     return labels.get(key, key)
 
 

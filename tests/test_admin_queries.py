@@ -1,4 +1,4 @@
-"""Campaign, recipient and attempt changelists run the same queries for 2 rows as for 20."""
+"""Admin changelists: the same queries for 2 rows as for 20, and their columns and searches."""
 
 from collections.abc import Callable
 
@@ -9,9 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.models import RecipientStatus
-from messaging.models import Channel, DeliveryAttempt
+from messaging.events import process_pending_events
+from messaging.models import Channel, DeliveryAttempt, Provider, ProviderEvent
 from tests.admin_world import AgencyWorld, build_world
 from tests.factories import CampaignFactory, RecipientFactory
+from tests.webhook_payloads import encode, whatsapp_status
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +37,27 @@ def add_attempts(world: AgencyWorld, count: int) -> None:
         )
 
 
+def meta_status_event(attempt: DeliveryAttempt, status: str = "delivered") -> ProviderEvent:
+    """Store a Meta status webhook for the attempt, as the WhatsApp webhook view does."""
+    body = encode(whatsapp_status(attempt.provider_message_id, status, attempt_id=attempt.pk))
+    return ProviderEvent.objects.create(provider=Provider.META, body=body.decode())
+
+
+def add_events(world: AgencyWorld, count: int) -> None:
+    for _ in range(count):
+        recipient = RecipientFactory.create(campaign=world.campaign)
+        attempt = DeliveryAttempt.objects.create(
+            recipient=recipient, channel=Channel.WHATSAPP, provider_message_id=recipient.phone
+        )
+        meta_status_event(attempt)
+    process_pending_events()
+
+
 CHANGELISTS: dict[str, Callable[[AgencyWorld, int], None]] = {
     "campaigns_campaign": add_campaigns,
     "campaigns_recipient": add_recipients,
     "messaging_deliveryattempt": add_attempts,
+    "messaging_providerevent": add_events,
 }
 
 
@@ -109,3 +128,59 @@ def test_decision_times_show_seconds(client):
     page = client.get(url).content.decode()
 
     assert f"{decision.at:%Y-%m-%d %H:%M:%S}" in page
+
+
+def test_meta_event_shows_attempt(client):
+    home = build_world("Home")
+    event = meta_status_event(home.attempt)
+    process_pending_events()
+    client.force_login(home.staff)
+
+    listed = client.get(reverse("admin:messaging_providerevent_changelist")).content.decode()
+    url = reverse("admin:messaging_providerevent_change", args=[event.pk])
+    detail = client.get(url).content.decode()
+
+    home.attempt.refresh_from_db()
+    assert str(home.attempt) in listed
+    attempt_url = reverse("admin:messaging_deliveryattempt_change", args=[home.attempt.pk])
+    assert f'href="{attempt_url}"' in detail
+
+
+@pytest.mark.parametrize("by", ["wamid", "attempt id", "phone"])
+def test_event_search(client, by):
+    home = build_world("Home")
+    expected = meta_status_event(home.attempt)
+    recipient = RecipientFactory.create(campaign=home.campaign)
+    other = DeliveryAttempt.objects.create(
+        recipient=recipient, channel=Channel.WHATSAPP, provider_message_id="wamid.Other"
+    )
+    meta_status_event(other)
+    process_pending_events()
+    client.force_login(home.staff)
+    term = {
+        "wamid": home.attempt.provider_message_id,
+        "attempt id": str(home.attempt.pk),
+        # National format: the search matches it against the stored E.164 number.
+        "phone": "0" + home.recipient.phone.removeprefix("+44"),
+    }[by]
+
+    url = reverse("admin:messaging_providerevent_changelist")
+    response = client.get(url, {"q": term})
+
+    # The world's Twilio event belongs to the same attempt.
+    found = {event.pk for event in response.context["cl"].result_list}
+    assert found == {expected.pk, home.event.pk}
+
+
+def test_event_kind_filter(client):
+    home = build_world("Home")
+    meta_status_event(home.attempt)
+    process_pending_events()
+    client.force_login(home.staff)
+    url = reverse("admin:messaging_providerevent_changelist")
+
+    whatsapp = client.get(url, {"kind": "messages"}).context["cl"].result_list
+    sms = client.get(url, {"kind": "sms_status"}).context["cl"].result_list
+
+    assert [event.provider for event in whatsapp] == [Provider.META]
+    assert [event.pk for event in sms] == [home.event.pk]

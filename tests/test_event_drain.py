@@ -248,3 +248,49 @@ def test_callback_with_other_wamid_ignored(post_status, run_jobs, in_flight):
     for wamid in ("wamid.FIRST", "wamid.SECOND"):
         event = ProviderEvent.objects.get(body__contains=wamid)
         assert event.error == f"{wamid}: no matching delivery attempt"
+
+
+def statuses_together(*payloads):
+    """Return one Meta webhook body that carries the statuses of all the payloads."""
+    combined = payloads[0]
+    statuses = combined["entry"][0]["changes"][0]["value"]["statuses"]
+    for payload in payloads[1:]:
+        statuses += payload["entry"][0]["changes"][0]["value"]["statuses"]
+    return combined
+
+
+def test_bulk_statuses_link_their_attempt(post_status, in_flight):
+    first, second = in_flight[:2]
+    post_status(status_of(first, "delivered"))
+    post_status(statuses_together(status_of(first, "sent"), status_of(first, "read")))
+    post_status(statuses_together(status_of(first, "read"), status_of(second, "read")))
+    post_status(statuses_together(status_of(second, "read"), whatsapp_status("wamid.NONE", "read")))
+
+    assert process_pending_events() == 4
+
+    linked = list(ProviderEvent.objects.order_by("pk").values_list("attempt", flat=True))
+    assert linked == [first.pk, first.pk, None, None]
+
+
+def test_one_by_one_status_links_attempt(post_status, in_flight):
+    # A status Switchback does not act on takes the one-by-one path.
+    post_status(status_of(in_flight[0], "played"))
+    post_status(whatsapp_status("wamid.NONE", "played"))
+
+    assert process_pending_events() == 2
+
+    known, unknown = ProviderEvent.objects.order_by("pk")
+    assert known.attempt == in_flight[0]
+    assert known.error == f"{in_flight[0].provider_message_id}: status 'played' not acted on"
+    assert unknown.attempt is None
+
+
+def test_replayed_event_links_attempt(post_status, in_flight):
+    post_status(status_of(in_flight[0], "delivered"))
+    event = ProviderEvent.objects.get()
+
+    events.process_event(event.pk)
+
+    event.refresh_from_db()
+    assert event.attempt == in_flight[0]
+    assert event.processed_at is not None

@@ -63,6 +63,16 @@ def test_report_csv(campaign, marketer, client):
     response = client.get(f"/reports/sub_account/{campaign.sub_account.pk}/?format=csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert rows[0]["fallback_triggered"] == "3"
+    assert rows[0]["total"] == "total"
+
+
+@pytest.mark.parametrize(("by", "label"), [("error_code", "no error code"), ("day", "in flight")])
+def test_report_csv_names_empty_keys(campaign, marketer, client, by, label):
+    response = client.get(f"/reports/campaign/{campaign.pk}/?by={by}&format=csv")
+    keys = [row[by] for row in csv.DictReader(io.StringIO(response.content.decode()))]
+
+    assert label in keys
+    assert "" not in keys
 
 
 def test_drill_down_csv(campaign, marketer, client):

@@ -6,7 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from campaigns.models import Campaign, CampaignStatus, Contact
+from campaigns import reasons
+from campaigns.models import Campaign, CampaignStatus, Contact, RecipientStatus
+from campaigns.templatetags.switchback_ui import state_words
 from campaigns.views.campaigns import log_filters
 from tests.factories import (
     CampaignFactory,
@@ -330,3 +332,29 @@ def test_reason_filter_names_code_once():
 
     assert labels["131026"] == "131026: number not reachable on WhatsApp"
     assert labels["us_marketing"].startswith("us_marketing: Meta refuses MARKETING templates")
+
+
+def test_reason_filter_not_truncated(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a, status=CampaignStatus.COMPLETED)
+    RecipientFactory(campaign=campaign, reason=reasons.OUTCOME_UNKNOWN, status="failed_both")
+    label = f"{reasons.OUTCOME_UNKNOWN}: {reasons.WORDS[reasons.OUTCOME_UNKNOWN]}"
+
+    page = client_a.get(reverse("campaigns:delivery_log", args=[campaign.pk])).content.decode()
+
+    assert f'title="{label}"' in page
+    assert f">{label}</option>" in page
+
+
+@pytest.mark.parametrize("status", RecipientStatus)
+def test_state_words_match_model_labels(status):
+    assert state_words(status.value) == status.label
+
+
+def test_delivery_log_names_pending_sms(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a, status=CampaignStatus.RUNNING)
+    RecipientFactory(campaign=campaign, status=RecipientStatus.SMS_PENDING)
+
+    page = client_a.get(reverse("campaigns:delivery_log", args=[campaign.pk])).content.decode()
+
+    assert f">{RecipientStatus.SMS_PENDING.label}</span>" in page
+    assert "waiting to send SMS" not in page

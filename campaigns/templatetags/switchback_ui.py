@@ -2,23 +2,13 @@
 
 from django import template
 
+from campaigns.models import RecipientStatus
+
 register = template.Library()
 
-# Recipient and attempt states as the delivery log shows them.
-STATE_WORDS = {
-    "pending": "waiting to send",
-    "whatsapp_sending": "sending on WhatsApp",
-    "whatsapp_sent": "sent on WhatsApp",
-    "sms_pending": "waiting to send SMS",
-    "sms_sending": "sending SMS",
-    "sms_sent": "SMS sent",
-    "delivered_whatsapp": "delivered on WhatsApp",
-    "delivered_sms": "delivered by SMS",
-    "failed_whatsapp": "failed on WhatsApp",
-    "failed_both": "failed on both channels",
-    "skipped": "skipped",
-    "cancelled": "cancelled",
-}
+# Recipient states in words: the model's choice labels, so the marketer pages and the admin
+# name each state the same way. Attempt states are not listed and read as their value.
+STATE_WORDS = dict(RecipientStatus.choices)
 
 
 @register.filter

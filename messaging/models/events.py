@@ -15,7 +15,8 @@ class ProviderEvent(models.Model):
 
     provider = models.CharField(max_length=16, choices=Provider.choices)
     kind = models.CharField(max_length=64, blank=True)
-    # Twilio callbacks name the attempt in their URL.
+    # Twilio status callbacks name the attempt in their URL. A Meta event is linked when
+    # it is applied, if all its statuses belong to one attempt.
     attempt = models.ForeignKey(
         DeliveryAttempt, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )

@@ -90,7 +90,9 @@ def main(extra: list[str]) -> int:
 
     address = f"127.0.0.1:{free_port()}"
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", address, "--workers", "1"],
+        [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", address, "--workers", "1"]
+        # By default gunicorn 25.1+ puts this socket in ~/.gunicorn/ and leaves that behind.
+        + ["--control-socket", str(WORK_DIR / "gunicorn.ctl")],
         cwd=ROOT,
         env=env,
     )

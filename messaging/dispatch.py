@@ -22,7 +22,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from campaigns import transitions
@@ -241,15 +241,13 @@ def claim(
     if limit <= 0:
         return []
     waiting, claimed_status = CLAIMS[channel]
-    due = Q(send_after__isnull=True) | Q(send_after__lte=timezone.now())
     with transaction.atomic():
         # SKIP LOCKED lets concurrent workers take disjoint batches on PostgreSQL, and the
         # row locks keep the rows waiting until this transaction ends.
         recipients = list(
-            Recipient.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("contact")
-            .filter(due, campaign_id=campaign_id, status=waiting)
-            .order_by("id")[:limit]
+            due_in_order(campaign_id, waiting)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("contact")[:limit]
         )
         if recipients and not connection.features.has_select_for_update:
             # Without row locks (SQLite), only the rows still waiting now are claimed.
@@ -273,6 +271,13 @@ def claim(
         recipient.status = claimed_status
         recipient.campaign = campaign
     return attempts
+
+
+def due_in_order(campaign_id: int, status: str) -> QuerySet[Recipient]:
+    """Return the campaign's recipients in `status` whose send_after has passed, in the
+    order dispatch claims them."""
+    due = Q(send_after__isnull=True) | Q(send_after__lte=timezone.now())
+    return Recipient.objects.filter(due, campaign_id=campaign_id, status=status).order_by("id")
 
 
 def release(

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench.stack import create_database  # noqa: E402 - needs the path above
+
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "1000000"))
 CAMPAIGN_NAME = f"bench {RECIPIENTS} recipients"
 RUNS = 20
@@ -51,7 +53,7 @@ def main() -> None:
             "Set DATABASE_URL to a PostgreSQL database named reports, e.g. "
             "postgres://postgres@127.0.0.1:5432/reports"
         )
-    _create_database(url)
+    create_database(url)
 
     import django
 
@@ -62,18 +64,6 @@ def main() -> None:
     campaign = _campaign()
     _analyze()
     _time_reports(campaign)
-
-
-def _create_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin_url = parts._replace(scheme="postgresql", path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = 'reports'")
-        if found.fetchone() is None:
-            connection.execute("CREATE DATABASE reports")
-            print("created database reports")
 
 
 def _campaign():

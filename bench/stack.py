@@ -49,6 +49,7 @@ def setup_django() -> None:
             f"DATABASE_URL {DATABASE_URL!r} must name the PostgreSQL database "
             f"{BENCH_DATABASE!r}: fix DATABASE_URL or set BENCH_DATABASE"
         )
+    create_database(DATABASE_URL)
     os.environ.update(_environment())
     import django
 
@@ -56,6 +57,21 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def create_database(url: str) -> None:
+    """Create the PostgreSQL database that `url` names, unless it exists."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.strip("/")
+    maintenance_url = parts._replace(scheme="postgresql", path="/postgres").geturl()
+    with psycopg.connect(maintenance_url, autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if found.fetchone() is None:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
 
 
 def _environment() -> dict[str, str]:

@@ -12,9 +12,8 @@ count the same recipients. Public API, also used by the REST API:
 - `recipients_behind(recipients, figure, by=None, key=None, start=None, end=None)`
 
 `by` is one of GROUPINGS. `start` and `end` are dates, both included, and select
-recipients by the day they reached their final state. Recipients still in flight appear
-only in reports without a date range.
-NOTE: days are UTC days (TIME_ZONE), not the sub-account's time zone.
+recipients by the day they reached their final state, a local day in their sub-account's
+time zone. Recipients still in flight appear only in reports without a date range.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
@@ -265,18 +265,39 @@ def recipients_behind(
     if figure not in FIGURE_BY_NAME:
         raise ValueError(f"figure {figure!r} is not one of {', '.join(FIGURE_BY_NAME)}")
     found = with_attempts(recipients).filter(FIGURE_BY_NAME[figure].filter)
-    if start is not None:
-        found = found.filter(finished_at__date__gte=start)
-    if end is not None:
-        found = found.filter(finished_at__date__lte=end)
+    if start is not None or end is not None:
+        found = found.filter(finished_between(start, end))
     if by is not None:
         found = found.filter(_group_filter(by, key))
     return found
 
 
+def finished_between(first: datetime.date | None, last: datetime.date | None) -> Q:
+    """Select recipients that reached their final state from local day `first` to `last`
+    (both included, None for no bound), each day in the recipient's sub-account's time zone.
+
+    Sub-accounts are few and share a handful of zones, so the filter lists the bounds of
+    every zone in use instead of converting each recipient's time in the database.
+    """
+    names_by_zone: dict[ZoneInfo, list[str]] = {}
+    for name in SubAccount.objects.values_list("timezone", flat=True).distinct():
+        zone = SubAccount(timezone=name).zone or ZoneInfo("UTC")
+        names_by_zone.setdefault(zone, []).append(name)
+    selected = Q(pk__in=[])
+    for zone, names in names_by_zone.items():
+        bounds = Q(campaign__sub_account__timezone__in=names)
+        if first is not None:
+            bounds &= Q(finished_at__gte=datetime.datetime.combine(first, datetime.time(), zone))
+        if last is not None:
+            after = last + datetime.timedelta(days=1)
+            bounds &= Q(finished_at__lt=datetime.datetime.combine(after, datetime.time(), zone))
+        selected |= bounds
+    return selected
+
+
 def _group_filter(by: str, key: Any) -> Q:
     if by == "day":
-        return Q(finished_at__isnull=True) if key is None else Q(finished_at__date=key)
+        return Q(finished_at__isnull=True) if key is None else finished_between(key, key)
     if by == "country":
         return Q(country=key)
     if by == "category":

@@ -6,7 +6,7 @@ weekdays and hours are read in that zone too, by `messaging.schedule`.
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -31,10 +31,7 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 def sub_account_zone(sub_account: SubAccount) -> ZoneInfo | None:
     """Return the sub-account's time zone, or None when its name is not an IANA zone."""
-    try:
-        return ZoneInfo(sub_account.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    return sub_account.zone
 
 
 class LocalDateTimeField(forms.DateTimeField):

@@ -2,6 +2,7 @@
 
 from datetime import time
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -111,6 +112,14 @@ class SubAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency.name} / {self.name}"
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The sub-account's time zone, or None when `timezone` is not an IANA name."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
 
     @property
     def whatsapp_configured(self) -> bool:

@@ -14,6 +14,8 @@ class CampaignRollup(models.Model):
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="rollup")
     # Cells are valid while no recipient or attempt of the campaign changed after this.
     computed_at = models.DateTimeField()
+    # The time zone of the cells' days; "" for cells stored before days were local.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"rollup of campaign {self.campaign_id} at {self.computed_at:%Y-%m-%d %H:%M:%S}"
@@ -21,7 +23,8 @@ class CampaignRollup(models.Model):
 
 class ReportCell(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="report_cells")
-    # The day the recipient reached its final state; null while it is still in flight.
+    # The local day the recipient reached its final state, in its sub-account's time zone;
+    # null while it is still in flight.
     day = models.DateField(null=True)
     country = models.CharField(max_length=2, blank=True)
     category = models.CharField(max_length=20, blank=True)

@@ -69,12 +69,28 @@ def _deferred_for_quiet_hours(attempt: DeliveryAttempt) -> bool:
     send_at = quiet_hours.next_send_time(recipient.phone, recipient.campaign.sub_account, now)
     if send_at is None:
         return False
+    local = send_at.strftime("%H:%M %Z")
+    if not attempt.tries:
+        # A first send goes back to "SMS waiting to send" until the window opens, so the
+        # campaign shows what it waits for; dispatch claims it again then.
+        from . import dispatch
+
+        event = "SMS due during the recipient's quiet hours"
+        action = f"held until {local} recipient local time, then sent"
+        if dispatch.release([attempt], send_at, event, action):
+            logger.info("attempt %s: SMS to a US number held until %s", attempt.pk, local)
+            dispatch.note_wait(
+                recipient.campaign_id,
+                "SMS to US numbers wait for the recipients' quiet hours to end "
+                "(they may get SMS from 08:00 to 21:00 local time)",
+            )
+        return True
+    # A retry keeps its attempt row, which counts its tries.
     deferred = DeliveryAttempt.objects.filter(pk=attempt.pk, status__in=NOT_YET_SENT).update(
         status=AttemptStatus.RETRY_WAIT, updated_at=now
     )
     if not deferred:
         return True
-    local = send_at.strftime("%H:%M %Z")
     logger.info("attempt %s: SMS to a US number held for quiet hours until %s", attempt.pk, local)
     transitions.record(
         recipient.pk,

@@ -20,13 +20,13 @@ from campaigns.models import (
     CampaignStatus,
     Contact,
     Recipient,
+    RecipientStatus,
     Template,
     TemplateCategory,
 )
 from messaging.dispatch import claim
 from messaging.events import process_event
 from messaging.models import (
-    AttemptStatus,
     Channel,
     DeliveryAttempt,
     PolicyOverride,
@@ -255,10 +255,13 @@ def test_quiet_hours_defer_us_sms(sub_account, sandbox, run_jobs):
         start_launch(campaign)
         run_jobs()
 
-        attempt = DeliveryAttempt.objects.get(recipient__phone=US_MOBILE, channel=Channel.SMS)
-        assert attempt.status == AttemptStatus.RETRY_WAIT
+        held = recipient(campaign, US_MOBILE)
+        assert held.status == "sms_pending"
+        assert held.send_after == datetime(2026, 12, 4, 13, 0, tzinfo=UTC)  # 08:00 local
         assert sent_to(sandbox, "sms") == []
-        assert "held until 08:00" in log_text(attempt.recipient)
+        assert "held until 08:00" in log_text(held)
+        campaign.refresh_from_db()
+        assert "quiet hours" in campaign.status_reason
 
         traveller.move_to(datetime(2026, 12, 4, 13, 0, 5, tzinfo=UTC))  # 08:00:05 local
         assert wait_until(lambda: finished(campaign))
@@ -276,8 +279,9 @@ def test_sub_account_window_defers_sms(sub_account, sandbox, run_jobs):
         start_launch(campaign)
         run_jobs()
 
-    attempt = DeliveryAttempt.objects.get(recipient__phone=US_MOBILE, channel=Channel.SMS)
-    assert attempt.status == AttemptStatus.RETRY_WAIT
+    held = recipient(campaign, US_MOBILE)
+    assert held.status == "sms_pending"
+    assert held.send_after == datetime(2026, 12, 5, 13, 0, tzinfo=UTC)  # 08:00 next day
     assert sent_to(sandbox, "sms") == []
 
 
@@ -515,7 +519,34 @@ def test_demo_explains_each_final_state(sandbox, tmp_path):
     text = output.getvalue()
     statuses = set(campaign.recipients.values_list("status", flat=True))
     for status in statuses:
-        assert f"[{status}]" in text
-    assert "final states:" in text
+        assert f"[{RecipientStatus(status).label}]" in text
+    assert "states:" in text
     assert "reasons:" in text
     assert "-> fallback SMS queued" in text
+
+
+def test_demo_stops_at_us_quiet_hours(sandbox, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from campaigns.management.commands.demo import SAMPLE_CSV, Command
+
+    sample = tmp_path / "contacts.csv"
+    sample.write_text("\n".join(SAMPLE_CSV.read_text().splitlines()[:30]) + "\n")
+    sandbox.configure(webhook_delay_ms=10, unreachable_percent=0)
+    night = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)  # 02:00 in New York
+    with time_machine.travel(night, tick=True):
+        call_command("demo", "--no-wait", "--csv", str(sample), stdout=StringIO())
+        campaign = Campaign.objects.get()
+        demo = Command(stdout=StringIO())
+        # Pair-rate waits of a few seconds do not count: the demo waits for those.
+        later = timezone.now() + timedelta(minutes=10)
+        assert wait_until(lambda: demo._only_later_sends_left(campaign, later), 60)
+
+        demo._summary(campaign)
+
+    text = demo.stdout.getvalue()
+    assert f"campaign {campaign.pk} is waiting for later send times" in text
+    assert "quiet hours" in text
+    assert "SMS waiting to send" in text

@@ -2,16 +2,20 @@
 
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Min
+from django.utils import timezone
 
 from campaigns import reasons
 from campaigns.contact_import import ImportFileError, import_contacts
 from campaigns.decision_log import explain_recipient
 from campaigns.launch import start_launch
 from campaigns.models import (
+    FINAL_STATUSES,
     Agency,
     Campaign,
     CampaignStatus,
@@ -20,6 +24,7 @@ from campaigns.models import (
     Template,
 )
 from campaigns.template_sync import sync_templates
+from messaging.dispatch import WAITING
 from reports.rate_import import import_rates
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "demo_data"
@@ -116,6 +121,9 @@ class Command(BaseCommand):
             campaign.refresh_from_db()
             if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
                 break
+            wait_ends = timezone.now() + timedelta(seconds=deadline - time.monotonic())
+            if self._only_later_sends_left(campaign, wait_ends):
+                break
             time.sleep(1)
         else:
             self.stdout.write(self.style.WARNING(f"still {campaign.status} after {timeout:.0f} s"))
@@ -128,18 +136,40 @@ class Command(BaseCommand):
                 )
         self._summary(campaign)
 
+    def _only_later_sends_left(self, campaign: Campaign, after: datetime) -> bool:
+        """Return whether every recipient is final or waits to be sent after `after` (US
+        quiet hours, for instance), which the demo cannot wait for."""
+        campaign.refresh_from_db(fields=["status", "status_reason"])
+        if campaign.status != CampaignStatus.RUNNING:
+            return False
+        open_recipients = campaign.recipients.exclude(status__in=FINAL_STATUSES)
+        waiting = open_recipients.filter(status__in=WAITING, send_after__gt=after)
+        return open_recipients.exists() and open_recipients.count() == waiting.count()
+
     def _summary(self, campaign: Campaign) -> None:
         recipients = campaign.recipients.all()
-        self.stdout.write(
-            f"\ncampaign {campaign.pk} is {campaign.status}; {recipients.count()} recipients"
-        )
-        self.stdout.write("final states:")
+        if self._only_later_sends_left(campaign, timezone.now()):
+            later = recipients.exclude(status__in=FINAL_STATUSES)
+            first = later.aggregate(first=Min("send_after"))["first"]
+            self.stdout.write(
+                f"\ncampaign {campaign.pk} is waiting for later send times; "
+                f"{recipients.count()} recipients, {later.count()} of them due from "
+                f"{first:%Y-%m-%d %H:%M} UTC, every other one final"
+            )
+            if campaign.status_reason:
+                self.stdout.write(f"  {campaign.status_reason}")
+        else:
+            self.stdout.write(
+                f"\ncampaign {campaign.pk} is {campaign.status}; {recipients.count()} recipients"
+            )
+        self.stdout.write("states:")
         for status, count in Counter(recipients.values_list("status", flat=True)).most_common():
-            self.stdout.write(f"  {status:<20} {count}")
+            self.stdout.write(f"  {RecipientStatus(status).label:<26} {count}")
         self.stdout.write("reasons:")
         pairs = Counter(recipients.exclude(reason="").values_list("status", "reason"))
         for (status, reason), count in pairs.most_common():
-            self.stdout.write(f"  {status:<20} {count:>5}  {reasons.describe(reason)}")
+            label = RecipientStatus(status).label
+            self.stdout.write(f"  {label:<26} {count:>5}  {reasons.describe(reason)}")
         self._examples(campaign)
 
     def _examples(self, campaign: Campaign) -> None:
@@ -156,6 +186,6 @@ class Command(BaseCommand):
             if example is None:
                 continue
             lines = explain_recipient(example)
-            self.stdout.write(f"  [{status}] {lines[0]}")
+            self.stdout.write(f"  [{RecipientStatus(status).label}] {lines[0]}")
             for line in lines[1:]:
                 self.stdout.write(f"      {line}")

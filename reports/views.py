@@ -33,6 +33,7 @@ from .billing import RateCard
 from .export import recipients_csv, report_csv
 from .figures import (
     EMPTY_KEY_LABELS,
+    FIGURE_BY_NAME,
     FIGURES,
     GROUPINGS,
     Report,
@@ -108,8 +109,24 @@ def recipients(request: HttpRequest, scope: str, pk: int) -> HttpResponseBase:
         return _csv_download(recipients_csv(found), name)
 
     page = Paginator(found.order_by("id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"scope": scope, "owner": owner, "page": page, "query": request.GET.urlencode()}
+    context = {
+        "scope": scope,
+        "owner": owner,
+        "page": page,
+        "query": request.GET.urlencode(),
+        "figure": FIGURE_BY_NAME[request.GET.get("figure", "targeted")],
+        "group": _group_label(by, request.GET.get("key")),
+    }
     return render(request, "reports/recipients.html", context)
+
+
+def _group_label(by: str | None, key: str | None) -> str:
+    """Return the group a drill-down is limited to, in words ("" for none)."""
+    if by is None:
+        return ""
+    if not key:
+        return f"{by}: {EMPTY_KEY_LABELS.get(by, 'none')}"
+    return f"{by}: {key}"
 
 
 def _scope(request: HttpRequest, scope: str, pk: int) -> tuple[Any, QuerySet[Campaign], RateCard]:

@@ -83,7 +83,12 @@ def test_drill_down_csv(campaign, marketer, client):
 
 def test_drill_down_page(campaign, marketer, client):
     url = f"/reports/campaign/{campaign.pk}/recipients/?figure=failed_both&by=country&key=GB"
-    assert b"131026/30006" in client.get(url).content
+    page = client.get(url).content.decode()
+
+    assert ": failed on both · country: GB</h1>" in page
+    assert "<td>failed on both channels</td>" in page
+    assert "131026: " in page
+    assert "; then 30006: " in page
 
 
 def test_bad_date_rejected(campaign, marketer, client):

@@ -2,6 +2,7 @@
 
 from django import template
 
+from campaigns import reasons
 from campaigns.models import RecipientStatus
 
 register = template.Library()
@@ -14,3 +15,9 @@ STATE_WORDS = dict(RecipientStatus.choices)
 @register.filter
 def state_words(value: str) -> str:
     return STATE_WORDS.get(value, value.replace("_", " "))
+
+
+@register.filter
+def reason_words(value: str) -> str:
+    """Return a recipient's reason in words, provider codes with their meaning."""
+    return reasons.describe(value)

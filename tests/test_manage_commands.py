@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_unmigrated_database_named(tmp_path: Path, command: list[str]):
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        # In a folder that does not exist yet, as var/ in a fresh clone.
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'empty.sqlite3'}",
         "DJANGO_SUPERUSER_PASSWORD": "correct horse battery",
     }
 

@@ -146,6 +146,15 @@ def test_import_reports_rejected_rows(client_a, sub_account_a):
     assert "not-a-number" in rejected
 
 
+def test_import_warns_of_ignored_columns(client_a):
+    upload = io.BytesIO(b"Mobile,Name,Mail\n+447400123001,Ana,ana@example.com\n")
+    upload.name = "contacts.csv"
+    page = client_a.post(reverse("campaigns:contact_import"), {"file": upload}).content.decode()
+
+    assert "match no contact field: Name, Mail." in page
+    assert '<p class="warn">' in page
+
+
 def test_import_bad_file_error_next_to_field(client_a):
     upload = io.BytesIO(b"%PDF-1.4 binary")
     upload.name = "contacts.pdf"

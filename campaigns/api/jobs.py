@@ -36,6 +36,7 @@ def run_contact_import(import_id: int) -> None:
         job.sms_opt_outs = result.sms_opt_outs
         rows = sorted(result.rejected_rows + result.duplicate_rows, key=lambda r: r.row_number)
         job.row_errors = [_row_error(row) for row in rows]
+        job.ignored_columns = result.ignored_columns
     # The file is no longer needed, and contact data should not linger in it.
     job.content = b""
     job.finished_at = timezone.now()

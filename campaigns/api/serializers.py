@@ -124,6 +124,11 @@ class ContactImportSerializer(serializers.ModelSerializer):
         help_text="Country of numbers without a country code, e.g. GB.",
     )
     row_errors = serializers.ListField(child=serializers.DictField(), read_only=True)
+    ignored_columns = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Header names that match no contact field; their values were not imported.",
+    )
 
     class Meta:
         model = ContactImport
@@ -138,6 +143,7 @@ class ContactImportSerializer(serializers.ModelSerializer):
             "whatsapp_opt_outs",
             "sms_opt_outs",
             "row_errors",
+            "ignored_columns",
             "error",
             "created_at",
             "finished_at",

@@ -29,6 +29,8 @@ class ContactImport(models.Model):
     sms_opt_outs = models.PositiveIntegerField(default=0)
     # One entry per rejected or duplicate row: row number, column, value, reason.
     row_errors = models.JSONField(default=list, blank=True)
+    # Header names that match no contact field, so their values were not imported.
+    ignored_columns = models.JSONField(default=list, blank=True)
     # Why the whole file was refused (ImportFileError), with the fix.
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

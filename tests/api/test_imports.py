@@ -39,6 +39,13 @@ def test_import_reports_row_errors(api, run_jobs):
     assert [error["row"] for error in done["row_errors"]] == [3]
 
 
+def test_import_names_ignored_columns(api, run_jobs):
+    job = upload(api, content=b"Mobile,Name,Mail\n+447400123456,Ana,ana@example.com\n").json()
+    run_jobs()
+    done = api.get(f"{IMPORTS}{job['id']}/").json()
+    assert done["ignored_columns"] == ["Name", "Mail"]
+
+
 def test_unreadable_file_fails_with_reason(api, run_jobs):
     job = upload(api, content=b"Name\nAna\n").json()
     run_jobs()

@@ -39,6 +39,7 @@ def test_whatsapp_missing_signature_rejected(client, whatsapp_attempt):
     body = encode(whatsapp_status("wamid.A1", "delivered"))
     response = post_whatsapp(client, body, None)
     assert response.status_code == 403
+    assert b"missing X-Hub-Signature-256 header" in response.content
     assert ProviderEvent.objects.count() == 0
     whatsapp_attempt.refresh_from_db()
     assert whatsapp_attempt.status == AttemptStatus.ACCEPTED
@@ -48,6 +49,7 @@ def test_whatsapp_wrong_signature_rejected(client, whatsapp_attempt):
     body = encode(whatsapp_status("wamid.A1", "delivered"))
     response = post_whatsapp(client, body, meta_signature(body, "not-the-app-secret"))
     assert response.status_code == 403
+    assert b"does not match the body" in response.content
     assert ProviderEvent.objects.count() == 0
 
 
@@ -99,6 +101,7 @@ def test_twilio_bad_signature_rejected(client):
         HTTP_X_TWILIO_SIGNATURE=signature,
     )
     assert response.status_code == 403
+    assert b"X-Twilio-Signature does not match" in response.content
     assert ProviderEvent.objects.count() == 0
 
 
@@ -127,3 +130,4 @@ def test_twilio_unknown_attempt_rejected(client):
         url, "MessageStatus=delivered", content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 403
+    assert response.content == b"no SMS delivery attempt 999999"

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from ..events import INBOUND_SMS
-from ..models import DeliveryAttempt, Provider, ProviderEvent
+from ..models import Channel, DeliveryAttempt, Provider, ProviderEvent
 from ..optouts import sms_sub_accounts
 from ..queue import enqueue_event_processing
 from . import log_rejection
@@ -25,16 +25,20 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
         .filter(pk=attempt_id)
         .first()
     )
-    token = attempt.recipient.campaign.sub_account.twilio_auth_token if attempt else ""
-    if not token or not signature_valid(request, token):
-        # Without a known attempt there is no token to check the signature against.
+    if attempt is None or attempt.channel != Channel.SMS:
+        # Without an SMS attempt there is no auth token to check the signature against.
+        log_rejection(
+            logger, "twilio-signature", "Twilio status for unknown SMS attempt %s", attempt_id
+        )
+        return HttpResponseForbidden(f"no SMS delivery attempt {attempt_id}")
+    if not signature_valid(request, attempt.recipient.campaign.sub_account.twilio_auth_token):
         log_rejection(
             logger,
             "twilio-signature",
-            "Twilio status for attempt %s rejected: unknown attempt or bad signature",
+            "Twilio status for attempt %s rejected: bad signature",
             attempt_id,
         )
-        return HttpResponseForbidden("invalid signature")
+        return HttpResponseForbidden(_bad_signature(request))
 
     ProviderEvent.objects.create(
         provider=Provider.TWILIO,
@@ -52,14 +56,19 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     """Store an inbound SMS to a sub-account's number and queue its keyword handling."""
     account_sid, to = request.POST.get("AccountSid", ""), request.POST.get("To", "")
     sub_accounts = sms_sub_accounts(account_sid, to)
-    if not any(signature_valid(request, s.twilio_auth_token) for s in sub_accounts):
+    if not sub_accounts:
         # Without a sub-account for the number there is no token to check the signature.
         logger.warning(
-            "Twilio inbound SMS to %s on %s rejected: unknown number or bad signature",
+            "Twilio inbound SMS rejected: no sub-account sends SMS from To=%r on AccountSid=%r",
             to,
             account_sid,
         )
-        return HttpResponseForbidden("invalid signature")
+        return HttpResponseForbidden(
+            f"no sub-account sends SMS from To={to!r} on AccountSid={account_sid!r}"
+        )
+    if not any(signature_valid(request, s.twilio_auth_token) for s in sub_accounts):
+        logger.warning("Twilio inbound SMS to %r on %r rejected: bad signature", to, account_sid)
+        return HttpResponseForbidden(_bad_signature(request))
 
     ProviderEvent.objects.create(
         provider=Provider.TWILIO,
@@ -69,6 +78,15 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     enqueue_event_processing()
     # An empty TwiML document: Switchback sends no automatic reply of its own.
     return HttpResponse("<Response></Response>", content_type="text/xml")
+
+
+def _bad_signature(request: HttpRequest) -> str:
+    if not request.headers.get("X-Twilio-Signature"):
+        return "missing X-Twilio-Signature header: Twilio signs every request with the auth token"
+    return (
+        "X-Twilio-Signature does not match: check the sub-account's Twilio auth token, and that "
+        f"PUBLIC_BASE_URL gives the address Twilio calls ({request.build_absolute_uri()})"
+    )
 
 
 def signature_valid(request: HttpRequest, auth_token: str) -> bool:

@@ -22,14 +22,22 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _verify_subscription(request)
 
-    if not signature_valid(request.body, request.headers.get("X-Hub-Signature-256", "")):
+    header = request.headers.get("X-Hub-Signature-256", "")
+    if not signature_valid(request.body, header):
         log_rejection(
             logger,
             "whatsapp-signature",
             "WhatsApp webhook rejected: missing or wrong signature; check that "
             "META_APP_SECRET is the app secret Meta signs with",
         )
-        return HttpResponseForbidden("invalid signature")
+        if not header:
+            return HttpResponseForbidden(
+                "missing X-Hub-Signature-256 header: Meta signs every webhook with the app secret"
+            )
+        return HttpResponseForbidden(
+            "X-Hub-Signature-256 does not match the body: sign the raw body with HMAC-SHA256 "
+            "and the app secret, as 'sha256=<hex>'"
+        )
 
     ProviderEvent.objects.create(
         provider=Provider.META, body=request.body.decode("utf-8", errors="replace")

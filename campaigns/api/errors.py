@@ -42,7 +42,11 @@ class ErrorSerializer(serializers.Serializer):
 
 def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound("No such object in this sub-account.")
+        exc = exceptions.NotFound(_not_found(context))
+    elif isinstance(exc, exceptions.ParseError):
+        exc = exceptions.ParseError(
+            f"{exc.detail} — send a JSON object with the header 'Content-Type: application/json'"
+        )
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, exceptions.NotAuthenticated):
@@ -75,6 +79,19 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         }
     response.data = {"error": body}
     return response
+
+
+def _not_found(context: dict[str, Any]) -> str:
+    """Name the id that was not found, and where the usable ids are listed."""
+    identifier = (context.get("kwargs") or {}).get("pk")
+    request = context.get("request")
+    if identifier is None or request is None:
+        return "No such object in this sub-account."
+    listing = request.path.rsplit(f"/{identifier}/", 1)[0] + "/"
+    return (
+        f"No object with id {identifier!r} in this sub-account; GET {listing} lists the ids "
+        "you can use."
+    )
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -30,7 +30,7 @@ from campaigns.models import Campaign, CampaignStatus, Decision, Recipient, Reci
 
 from . import schedule, sending
 from .models import AttemptStatus, Channel, DeliveryAttempt
-from .queue import clear_dispatch_flag, enqueue
+from .queue import clear_dispatch_flag, enqueue, redis
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,9 @@ START_AHEAD_SECONDS = 0.5
 # A dispatch job hands its worker back after this long and queues its own continuation,
 # so that one large campaign does not hold a worker while others wait.
 SLICE_SECONDS = 30.0
+# Redis key of the time a campaign's dispatch is scheduled to wake for held recipients.
+WAKE_PREFIX = "switchback:dispatch-wake:"
+WAKE_MARGIN_SECONDS = 5.0
 # Campaign.status_reason lines that dispatch writes start with this, so that dispatch
 # clears its own notes and leaves those of halts alone.
 WAIT_NOTE = "Waiting: "
@@ -356,6 +359,17 @@ def _wake_for_deferred(campaign: Campaign) -> None:
         clear_wait(campaign.pk)
         return
     delay = max(1.0, (later - timezone.now()).total_seconds())
+    # Every dispatch that ends with held recipients gets here: one wake-up per due time
+    # is enough, or a campaign held overnight would gather a job per fallback and slice.
+    # A wake-up due within WAKE_MARGIN_SECONDS may be this very job, run a little early,
+    # so it does not count.
+    wake = later.timestamp()
+    key = f"{WAKE_PREFIX}{campaign.pk}"
+    scheduled: bytes | None = redis().get(key)  # type: ignore[assignment]
+    if scheduled is not None and time.time() + WAKE_MARGIN_SECONDS < float(scheduled) <= wake:
+        logger.info("campaign %s: dispatch already due by %s", campaign.pk, later)
+        return
+    redis().set(key, repr(wake), ex=int(delay) + 60)
     logger.info("campaign %s: next deferred recipient due in %.0f s", campaign.pk, delay)
     enqueue(dispatch_campaign, campaign.pk, delay=delay)
 

@@ -145,9 +145,11 @@ def requeue_launches(older_than: float) -> list[int]:
 
 def requeue_dispatch() -> list[int]:
     due = Q(recipients__send_after__isnull=True) | Q(recipients__send_after__lte=timezone.now())
+    # One filter() call, so that the waiting recipient is also the due one. In two calls a
+    # finished recipient made any campaign with recipients held until later look due.
     running = list(
-        Campaign.objects.filter(due, status=CampaignStatus.RUNNING)
-        .filter(recipients__status__in=dispatch.WAITING)
+        Campaign.objects.filter(status=CampaignStatus.RUNNING)
+        .filter(due & Q(recipients__status__in=dispatch.WAITING))
         .values_list("pk", flat=True)
         .distinct()
     )

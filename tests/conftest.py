@@ -13,6 +13,7 @@ from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
 from config import private_redis
+from messaging.dispatch import WAKE_PREFIX
 from messaging.events import DRAIN_LOCK, DRAIN_RETRY
 from messaging.queue import DISPATCH_FLAG_PREFIX, EVENTS_FLAG
 
@@ -34,9 +35,11 @@ def empty_queue() -> Iterator[None]:
         scheduled.remove(job_id, delete_job=True)
     # Campaign ids restart in every test, and a flag left by a dispatch job that never ran
     # would keep the next test's campaign with that id from being dispatched.
-    # The same holds for the flag of the event drain, whose job the line above removed.
-    for key in queue.connection.scan_iter(f"{DISPATCH_FLAG_PREFIX}*"):
-        queue.connection.delete(key)
+    # The same holds for the flag of the event drain, whose job the line above removed, and
+    # for the wake-up time of a campaign with held recipients.
+    for prefix in (DISPATCH_FLAG_PREFIX, WAKE_PREFIX):
+        for key in queue.connection.scan_iter(f"{prefix}*"):
+            queue.connection.delete(key)
     queue.connection.delete(EVENTS_FLAG, DRAIN_LOCK, DRAIN_RETRY)
     yield
     events.empty()

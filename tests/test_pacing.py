@@ -2,15 +2,25 @@
 
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from rq.registry import ScheduledJobRegistry
 
 from campaigns.launch import start_launch
-from campaigns.models import BusinessPortfolio, Campaign, Recipient, RecipientStatus
+from campaigns.models import (
+    BusinessPortfolio,
+    Campaign,
+    CampaignStatus,
+    Recipient,
+    RecipientStatus,
+)
 from messaging import pacing
 from messaging.dispatch import claim, dispatch_campaign
 from messaging.models import AttemptStatus, Channel, DeliveryAttempt
-from messaging.sweeper import release_abandoned
+from messaging.queue import get_queue
+from messaging.sweeper import release_abandoned, requeue_dispatch
 from tests.conftest import wait_until
 from tests.factories import CampaignFactory, ContactFactory, SubAccountFactory, TemplateFactory
 
@@ -147,3 +157,47 @@ def test_throttled_sender_fails_nobody(sandbox):
 
 def test_campaign_model_has_drip_fields():
     assert {"send_at", "drip_size", "drip_every_minutes"} <= {f.name for f in Campaign._meta.fields}
+
+
+def held_campaign(finished_recipients: int = 0) -> Campaign:
+    """Create a running campaign whose only open recipient waits 9 h for its SMS."""
+    sub_account = sub_account_with_contacts(finished_recipients + 1)
+    campaign = CampaignFactory.create(
+        sub_account=sub_account,
+        template=TemplateFactory(sub_account=sub_account),
+        status=CampaignStatus.RUNNING,
+    )
+    held, *finished = sub_account.contacts.all()
+    for contact in finished:
+        Recipient.objects.create(
+            campaign=campaign,
+            contact=contact,
+            phone=contact.phone,
+            status=RecipientStatus.DELIVERED_WHATSAPP,
+        )
+    Recipient.objects.create(
+        campaign=campaign,
+        contact=held,
+        phone=held.phone,
+        status=RecipientStatus.SMS_PENDING,
+        send_after=timezone.now() + timedelta(hours=9),
+    )
+    return campaign
+
+
+@pytest.mark.django_db
+def test_sweeper_leaves_held_campaign():
+    held_campaign(finished_recipients=1)
+
+    assert requeue_dispatch() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_campaign_woken_once():
+    campaign = held_campaign()
+    scheduled = ScheduledJobRegistry(queue=get_queue("default"))
+
+    for _ in range(3):
+        dispatch_campaign(campaign.pk)
+
+    assert scheduled.count == 1

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from messaging.queue import enqueue, enqueue_dispatch
 
-from . import reasons, transitions
+from . import reasons, transitions, validation
 from .audience import AudienceFilter
 from .copy_insert import insert_rows
 from .models import Campaign, CampaignStatus, Contact, Decision, Recipient, RecipientStatus, Route
@@ -34,7 +34,14 @@ class LaunchError(Exception):
 
 
 def start_launch(campaign: Campaign) -> None:
-    """Check the campaign and queue its launch job."""
+    """Check the campaign and queue its launch job.
+
+    Raises LaunchError, and leaves the campaign a draft, when its template cannot be sent
+    or its stored content fails the checks of campaigns.validation: a campaign saved
+    before those checks existed, or through a path that skipped them, is caught here.
+    """
+    if campaign.status != CampaignStatus.DRAFT:
+        raise LaunchError(f"Campaign {campaign.pk} is {campaign.status}, not a draft.")
     if not campaign.template.sendable:
         raise LaunchError(
             f"Template {campaign.template} is {campaign.template.status}: "
@@ -44,6 +51,10 @@ def start_launch(campaign: Campaign) -> None:
         raise LaunchError(
             "Fallback is on but the SMS text is empty: write it or turn fallback off."
         )
+    errors = validation.launch_errors(campaign)
+    if errors:
+        logger.info("launch of campaign %s rejected: %s", campaign.pk, errors)
+        raise LaunchError(" ".join(errors))
     changed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
         status=CampaignStatus.LAUNCHING, launched_at=timezone.now()
     )

@@ -4,7 +4,10 @@ import re
 
 from campaigns.models import Campaign, Contact
 
-MERGE_FIELD = re.compile(r"{\s*(first_name|last_name|name|phone|email|country)\s*}")
+# The contact fields that SMS merge fields ({first_name}) and template variables
+# ("contact.first_name") can read. campaigns.validation checks input against them.
+CONTACT_FIELDS = ("first_name", "last_name", "name", "phone", "email", "country")
+MERGE_FIELD = re.compile(r"{\s*(" + "|".join(CONTACT_FIELDS) + r")\s*}")
 CONTACT_PREFIX = "contact."
 
 
@@ -16,7 +19,9 @@ def template_parameters(campaign: Campaign, contact: Contact) -> list[str]:
     values = []
     for source in campaign.variables:
         if isinstance(source, str) and source.startswith(CONTACT_PREFIX):
-            value = str(getattr(contact, source.removeprefix(CONTACT_PREFIX), "") or "")
+            # Only the listed fields, so that "contact.sub_account" cannot reach other rows.
+            field = source.removeprefix(CONTACT_PREFIX)
+            value = str(getattr(contact, field, "") or "") if field in CONTACT_FIELDS else ""
         else:
             value = str(source)
         values.append(value.strip() or "-")

@@ -61,11 +61,13 @@ def campaign_for(sub_account, *phones, **options):
     for phone in phones:
         if not Contact.objects.filter(sub_account=sub_account, phone=phone).exists():
             ContactFactory(sub_account=sub_account, phone=phone, first_name="Ana")
+    template_options = {"body": options.pop("body")} if "body" in options else {}
     template = TemplateFactory(
         sub_account=sub_account,
         name=options.pop("template_name", "spring_sale"),
         category=options.pop("category", TemplateCategory.MARKETING),
         provider_id=options.pop("provider_id", ""),
+        **template_options,
     )
     return CampaignFactory(sub_account=sub_account, template=template, **options)
 
@@ -152,6 +154,7 @@ def test_us_utility_goes_whatsapp_first(sub_account, sandbox):
             US_MOBILE,
             template_name="order_update",
             category=TemplateCategory.UTILITY,
+            body="Hi {{1}}, your order {{2}} has shipped.",
             variables=["contact.first_name", "A-1001"],
         )
     )

@@ -315,6 +315,7 @@ def test_review_counts_routes(client_a, sub_account_a):
 
 def test_launch_from_review(client_a, sub_account_a):
     campaign = CampaignFactory(sub_account=sub_account_a)
+    ContactFactory(sub_account=sub_account_a)
     response = client_a.post(reverse("campaigns:campaign_launch", args=[campaign.pk]))
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.LAUNCHING
@@ -367,3 +368,58 @@ def test_delivery_log_names_pending_sms(client_a, sub_account_a):
 
     assert f">{RecipientStatus.SMS_PENDING.label}</span>" in page
     assert "waiting to send SMS" not in page
+
+
+def _compose_data(template, **changes) -> dict:
+    data = {
+        "name": "Spring",
+        "template": template.pk,
+        "audience": "all",
+        "var_0_source": "contact.first_name",
+        "fallback_enabled": "on",
+        "fallback_text": "Hi {first_name}, sale on.",
+        "direct_sms_for_us_marketing": "on",
+    }
+    return {**data, **changes}
+
+
+def test_compose_rejects_misspelled_merge_field(client_a, sub_account_a):
+    template = TemplateFactory(sub_account=sub_account_a)
+    data = _compose_data(template, fallback_text="Hi {frist_name}, sale on.")
+    response = client_a.post(reverse("campaigns:campaign_new"), data)
+
+    [error] = response.context["form"].errors["fallback_text"]
+    assert "{frist_name} (did you mean {first_name}?)" in error
+    assert not Campaign.objects.exists()
+
+
+def test_compose_rejects_contact_prefix_text(client_a, sub_account_a):
+    template = TemplateFactory(sub_account=sub_account_a)
+    data = _compose_data(template, var_0_source="literal", var_0_text="contact.nope")
+    response = client_a.post(reverse("campaigns:campaign_new"), data)
+
+    [error] = response.context["form"].errors["var_0_text"]
+    assert error.startswith("The text for {{1}} is 'contact.nope'")
+    assert not Campaign.objects.exists()
+
+
+def test_review_lists_launch_errors(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a, audience_tags=["vpi"])
+    ContactFactory(sub_account=sub_account_a, tags=["vip"])
+    response = client_a.get(reverse("campaigns:campaign_review", args=[campaign.pk]))
+
+    content = response.content.decode()
+    assert "No contact has the tag &#x27;vpi&#x27;. Did you mean &#x27;vip&#x27;" in content
+    assert "Launch to" not in content
+
+
+def test_launch_from_review_rejects_empty_audience(client_a, sub_account_a):
+    campaign = CampaignFactory(sub_account=sub_account_a)
+    response = client_a.post(reverse("campaigns:campaign_launch", args=[campaign.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse(
+        "campaigns:campaign_review", args=[campaign.pk]
+    )
+    assert "This sub-account has no contacts" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT

@@ -4,12 +4,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
-from campaigns import controls, reasons
+from campaigns import controls, reasons, validation
 from campaigns.admin_paging import CappedCountPaginator
 from campaigns.admin_scoping import AgencyScopedAdmin, ScopedTabularInline
 from campaigns.models import FINAL_STATUSES, Campaign, CampaignStatus, Decision, Recipient
@@ -37,8 +38,30 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "-"
 
 
+class CampaignAdminForm(forms.ModelForm):
+    """The admin's campaign form, with the checks the compose form and the API apply.
+
+    Admin edits the JSON fields as raw text, so their shape is checked here as well. The
+    model and fields come from CampaignAdmin, which builds the form class from this one.
+    """
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        template = cleaned.get("template")
+        if "variables" in cleaned:
+            for error in validation.variable_errors(cleaned["variables"], template):
+                self.add_error("variables", error)
+        if "audience_tags" in cleaned:
+            for error in validation.tag_list_errors(cleaned["audience_tags"]):
+                self.add_error("audience_tags", error)
+        for error in validation.sms_text_errors(cleaned.get("fallback_text") or ""):
+            self.add_error("fallback_text", error)
+        return cleaned
+
+
 @admin.register(Campaign)
 class CampaignAdmin(AgencyScopedAdmin):
+    form = CampaignAdminForm
     list_display = [
         "name",
         "sub_account",

@@ -1,12 +1,13 @@
 """Request and response bodies of the API."""
 
+import json
 from typing import Any
 
 from django.db.models import Count
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns import reasons
+from campaigns import reasons, validation
 from campaigns.contact_import import InvalidPhoneNumber, normalize_phone
 from campaigns.models import (
     Campaign,
@@ -18,6 +19,7 @@ from campaigns.models import (
     Template,
 )
 from messaging import webhook_targets
+from messaging.content import CONTACT_FIELDS
 from messaging.models import DeliveryAttempt, OutboundEvent, WebhookEndpoint
 
 from . import schedule
@@ -30,6 +32,28 @@ MAX_TEMPLATE_BODY = 1024
 
 def _sub_account(serializer: serializers.Serializer) -> SubAccount:
     return serializer.context["sub_account"]
+
+
+JSON_KINDS = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+
+
+class StringField(serializers.CharField):
+    """A CharField that rejects JSON numbers, booleans, lists and objects.
+
+    DRF's CharField turns 5 into "5", which hides a value sent in the wrong type.
+    """
+
+    default_error_messages = {"not_a_string": "{value} is a JSON {kind}, not a string.{fix}"}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            value = json.dumps(data)[:60]
+            kind = JSON_KINDS.get(type(data), "value")
+            # A number or boolean was most likely meant as text, so show it quoted.
+            quoted = kind in ("number", "boolean")
+            fix = f' Send "{value}" for that text.' if quoted else " Send a string."
+            self.fail("not_a_string", value=value, kind=kind, fix=fix)
+        return super().to_internal_value(data)
 
 
 # Contacts
@@ -212,12 +236,14 @@ class CampaignSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=100),
         max_length=MAX_TAGS,
         required=False,
-        help_text="Contacts with any of these tags; empty means every contact.",
+        help_text="Contacts with any of these tags; empty means every contact. A tag that "
+        "no contact has makes the launch fail, so contacts may be imported after this.",
     )
     variables = serializers.ListField(
-        child=serializers.CharField(max_length=1000),
+        child=StringField(max_length=1000),
         required=False,
-        help_text="One per template variable, in order: 'contact.<field>' or literal text.",
+        help_text="One per template variable, in order: 'contact.<field>' with field one of "
+        f"{', '.join(CONTACT_FIELDS)}, or literal text.",
     )
     counters = serializers.SerializerMethodField()
 
@@ -294,20 +320,23 @@ class CampaignSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         template: Template = value("template", None)
-        variables = value("variables", [])
-        if len(variables) != len(template.variables):
-            raise serializers.ValidationError(
-                {
-                    "variables": [
-                        f"template {template.name} has {len(template.variables)} variables "
-                        f"but {len(variables)} values were given; give one per variable."
-                    ]
-                }
-            )
-        if value("fallback_enabled", True) and not value("fallback_text", "").strip():
-            raise serializers.ValidationError(
-                {"fallback_text": ["Fallback is on: write the SMS text or set fallback_enabled."]}
-            )
+        errors = {}
+        variable_errors = validation.variable_errors(value("variables", []), template)
+        if variable_errors:
+            errors["variables"] = variable_errors
+        fallback_enabled = value("fallback_enabled", True)
+        fallback_text = value("fallback_text", "")
+        if fallback_enabled and not fallback_text.strip():
+            errors["fallback_text"] = [
+                "Fallback is on: write the SMS text or set fallback_enabled."
+            ]
+        # A stored text is checked again only when fallback would send it, as at launch.
+        elif fallback_enabled or "fallback_text" in attrs:
+            text_errors = validation.sms_text_errors(fallback_text)
+            if text_errors:
+                errors["fallback_text"] = text_errors
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 

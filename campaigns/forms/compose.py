@@ -2,6 +2,7 @@
 
 from django import forms
 
+from campaigns import validation
 from campaigns.models import Campaign, SubAccount, Template, TemplateStatus
 
 from .audience_list import PhoneListFields
@@ -119,10 +120,13 @@ class CampaignForm(PhoneListFields, ScheduleFields, forms.ModelForm):
         cleaned = super().clean() or {}
         if cleaned.get("audience") == "tags" and not cleaned.get("tags"):
             self.add_error("tags", "Pick at least one tag, or send to all contacts.")
-        if cleaned.get("fallback_enabled") and not (cleaned.get("fallback_text") or "").strip():
+        fallback_text = cleaned.get("fallback_text") or ""
+        if cleaned.get("fallback_enabled") and not fallback_text.strip():
             self.add_error(
                 "fallback_text", "Write the SMS text, or turn off sending it as a fallback."
             )
+        for error in validation.sms_text_errors(fallback_text):
+            self.add_error("fallback_text", error)
         variables = []
         for index, name in enumerate(self.variable_names):
             source = cleaned.get(f"var_{index}_source")
@@ -133,6 +137,9 @@ class CampaignForm(PhoneListFields, ScheduleFields, forms.ModelForm):
                         f"var_{index}_text",
                         f"Type the text for {{{{{name}}}}}, or fill it from a contact field.",
                     )
+                # Text starting with "contact." is read as a field name when sending.
+                elif text_error := validation.source_error(text, f"The text for {{{{{name}}}}}"):
+                    self.add_error(f"var_{index}_text", text_error)
                 variables.append(text)
             else:
                 variables.append(source or "")

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from campaigns import sms_preview
+from campaigns import sms_preview, validation
 from campaigns.audience import RouteCounts, contacts_for, count_routes, us_marketing_affected
 from campaigns.forms import CampaignForm
 from campaigns.launch import LaunchError, start_launch
@@ -172,6 +172,8 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
         "whatsapp_text": whatsapp_preview(campaign, sample),
         "sms": sms_preview.preview(sample_sms),
         "template_sendable": campaign.template.sendable,
+        # The launch view runs the same checks; listing them here replaces the button.
+        "launch_errors": validation.launch_errors(campaign),
         "estimate_lines": spend_lines(billing.estimate(campaign)),
         "schedule": schedule_words(campaign),
         "phone_list": _stored_list_report(campaign),

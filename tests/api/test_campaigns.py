@@ -4,7 +4,7 @@ import pytest
 
 from campaigns.models import Campaign, CampaignStatus, RecipientStatus
 from messaging.models import DeliveryAttempt
-from tests.factories import CampaignFactory, RecipientFactory, TemplateFactory
+from tests.factories import CampaignFactory, ContactFactory, RecipientFactory, TemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,7 @@ def test_other_sub_account_campaign_launch_is_404(api, other_sub_account):
 
 def test_launch_moves_draft(api, sub_account):
     campaign = CampaignFactory(sub_account=sub_account)
+    ContactFactory(sub_account=sub_account)
     assert api.post(f"{CAMPAIGNS}{campaign.pk}/launch/").json()["status"] == "launching"
 
 
@@ -133,3 +134,107 @@ def test_templates_are_scoped(api, sub_account, other_sub_account):
 def test_other_sub_account_template_is_404(api, other_sub_account):
     template = TemplateFactory(sub_account=other_sub_account)
     assert api.get(f"/api/v1/templates/{template.pk}/").status_code == 404
+
+
+# Checks of the SMS text, template variables and audience
+
+
+def test_create_rejects_misspelled_merge_field(api, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    body = {**draft_body(template), "fallback_text": "Hi {frist_name}, spring sale."}
+    response = api.post(CAMPAIGNS, body, format="json")
+
+    assert response.status_code == 400
+    [message] = response.json()["error"]["fields"]["fallback_text"]
+    assert "{frist_name} (did you mean {first_name}?)" in message
+    assert "{first_name}, {last_name}, {name}, {phone}, {email}, {country}" in message
+    assert not Campaign.objects.exists()
+
+
+def test_create_rejects_unmatched_brace(api, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    body = {**draft_body(template), "fallback_text": "Hi {first_name, spring sale."}
+    response = api.post(CAMPAIGNS, body, format="json")
+
+    [message] = response.json()["error"]["fields"]["fallback_text"]
+    assert "unmatched '{' at character 4" in message
+
+
+def test_update_with_bad_merge_field_keeps_text(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account)
+    stored = campaign.fallback_text
+    response = api.patch(
+        f"{CAMPAIGNS}{campaign.pk}/", {"fallback_text": "Hi {{first_name}}"}, format="json"
+    )
+
+    assert response.status_code == 400
+    [message] = response.json()["error"]["fields"]["fallback_text"]
+    assert "write {first_name}" in message
+    campaign.refresh_from_db()
+    assert campaign.fallback_text == stored
+
+
+def test_create_rejects_unknown_variable_source(api, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    body = {**draft_body(template), "variables": ["contact.nope"]}
+    response = api.post(CAMPAIGNS, body, format="json")
+
+    assert response.status_code == 400
+    [message] = response.json()["error"]["fields"]["variables"]
+    assert message.startswith("variables[0] (for {{1}}) is 'contact.nope'")
+    assert "'contact.first_name'" in message
+    assert not Campaign.objects.exists()
+
+
+def test_create_rejects_number_variable(api, sub_account):
+    template = TemplateFactory(sub_account=sub_account)
+    body = {**draft_body(template), "variables": [5]}
+    response = api.post(CAMPAIGNS, body, format="json")
+
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields["variables.0"] == ['5 is a JSON number, not a string. Send "5" for that text.']
+    assert not Campaign.objects.exists()
+
+
+def test_create_accepts_tag_before_contacts_exist(api, sub_account):
+    # Contact imports run as jobs, so the tags of a file still importing must be accepted.
+    template = TemplateFactory(sub_account=sub_account)
+    body = {**draft_body(template), "audience_tags": ["imported-later"]}
+    assert api.post(CAMPAIGNS, body, format="json").status_code == 201
+
+
+def test_launch_rejects_stored_bad_merge_field(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account, fallback_text="Hi {frist_name}")
+    ContactFactory(sub_account=sub_account)
+    response = api.post(f"{CAMPAIGNS}{campaign.pk}/launch/")
+
+    assert response.status_code == 409
+    assert "did you mean {first_name}?" in response.json()["error"]["message"]
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+
+
+def test_launch_rejects_stored_unknown_variable(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account, variables=["contact.nope"])
+    ContactFactory(sub_account=sub_account)
+    response = api.post(f"{CAMPAIGNS}{campaign.pk}/launch/")
+
+    assert response.status_code == 409
+    assert "variables[0] (for {{1}}) is 'contact.nope'" in response.json()["error"]["message"]
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+
+
+def test_launch_rejects_tag_no_contact_has(api, sub_account):
+    campaign = CampaignFactory(sub_account=sub_account, audience_tags=["nonexistent-tag"])
+    ContactFactory(sub_account=sub_account, tags=["vip"])
+    response = api.post(f"{CAMPAIGNS}{campaign.pk}/launch/")
+
+    assert response.status_code == 409
+    message = response.json()["error"]["message"]
+    assert "No contact has the tag 'nonexistent-tag'" in message
+    assert "tag contacts first" in message
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+    assert not campaign.recipients.exists()

@@ -64,6 +64,26 @@ def start_launch(campaign: Campaign) -> None:
     enqueue(launch_campaign, campaign.pk)
 
 
+# A launch this large gets fresh planner statistics before dispatch starts; see
+# _refresh_planner_statistics.
+ANALYZE_AFTER_RECIPIENTS = 10_000
+
+
+def _refresh_planner_statistics() -> None:
+    """Let PostgreSQL count the new recipients before dispatch claims them.
+
+    Until autovacuum analyzes the table, the planner does not know the new campaign and
+    claims by sorting all of its waiting recipients: 37 ms per claim at 100,000 instead of
+    0.2 ms through the claim-order index. Run in the launch's transaction, ANALYZE counts
+    the rows that transaction inserted.
+    """
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(Recipient._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table} (campaign_id, status)")
+
+
 def launch_campaign(campaign_id: int) -> None:
     """RQ job: create the recipients of a campaign that is launching, then start sending."""
     campaign = Campaign.objects.select_related("sub_account", "template").get(pk=campaign_id)
@@ -74,6 +94,8 @@ def launch_campaign(campaign_id: int) -> None:
 
     with transaction.atomic():
         counts = _materialize(campaign)
+        if sum(counts.values()) >= ANALYZE_AFTER_RECIPIENTS:
+            _refresh_planner_statistics()
         Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.LAUNCHING).update(
             status=CampaignStatus.RUNNING
         )

@@ -4,7 +4,8 @@ order, so claims do not slow down as the campaign's sent recipients add up."""
 import pytest
 from django.db import connection
 
-from campaigns.models import Recipient, RecipientStatus
+from campaigns import launch
+from campaigns.models import CampaignStatus, Recipient, RecipientStatus
 from messaging.dispatch import due_in_order
 from tests.factories import CampaignFactory, ContactFactory
 
@@ -38,3 +39,19 @@ def test_claim_reads_index_in_order():
 
     assert "recipient_claim_order" in {node.get("Index Name") for node in nodes}
     assert "Sort" not in {node["Node Type"] for node in nodes}
+
+
+def test_large_launch_refreshes_statistics(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's: set DATABASE_URL=postgres://...")
+    monkeypatch.setattr(launch, "ANALYZE_AFTER_RECIPIENTS", 3)
+    campaign = CampaignFactory.create(status=CampaignStatus.LAUNCHING)
+    for _ in range(3):
+        ContactFactory.create(sub_account=campaign.sub_account)
+
+    launch.launch_campaign(campaign.pk)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'campaigns_recipient'")
+        [estimated] = cursor.fetchone()
+    assert estimated == Recipient.objects.count()

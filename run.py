@@ -254,7 +254,8 @@ def wait_for(url: str, timeout: float = 60.0) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            # A cold first request can outlast the 2 s read timeout: that is a retry too.
             if time.monotonic() > deadline:
                 raise SystemExit(
                     f"{url} did not respond within {timeout:.0f} s; see the log above"

@@ -98,7 +98,7 @@ def test_compose_choices_are_variable_sources():
 
 @pytest.mark.django_db
 def test_launch_rejects_empty_sub_account():
-    campaign = CampaignFactory()
+    campaign = CampaignFactory.create()
 
     with pytest.raises(LaunchError, match="This sub-account has no contacts"):
         start_launch(campaign)
@@ -109,7 +109,7 @@ def test_launch_rejects_empty_sub_account():
 
 @pytest.mark.django_db
 def test_launch_rejects_partly_misspelled_tags():
-    campaign = CampaignFactory(audience_tags=["vip", "vpi"])
+    campaign = CampaignFactory.create(audience_tags=["vip", "vpi"])
     ContactFactory(sub_account=campaign.sub_account, tags=["vip"])
 
     with pytest.raises(LaunchError) as raised:
@@ -121,7 +121,7 @@ def test_launch_rejects_partly_misspelled_tags():
 
 @pytest.mark.django_db
 def test_launch_rejects_list_without_contacts():
-    campaign = CampaignFactory(audience_phones=["+447400123001", "+447400123002"])
+    campaign = CampaignFactory.create(audience_phones=["+447400123001", "+447400123002"])
     ContactFactory(sub_account=campaign.sub_account, phone="+447400123999")
 
     with pytest.raises(LaunchError, match="None of the 2 numbers in the uploaded list"):
@@ -130,7 +130,7 @@ def test_launch_rejects_list_without_contacts():
 
 @pytest.mark.django_db
 def test_launch_rejects_tags_outside_list():
-    campaign = CampaignFactory(audience_tags=["vip"], audience_phones=["+447400123001"])
+    campaign = CampaignFactory.create(audience_tags=["vip"], audience_phones=["+447400123001"])
     ContactFactory(sub_account=campaign.sub_account, phone="+447400123001")
     ContactFactory(sub_account=campaign.sub_account, phone="+447400123002", tags=["vip"])
 
@@ -140,7 +140,7 @@ def test_launch_rejects_tags_outside_list():
 
 @pytest.mark.django_db
 def test_launch_lists_every_error():
-    campaign = CampaignFactory(variables=["contact.nope"], fallback_text="Hi {frist_name}")
+    campaign = CampaignFactory.create(variables=["contact.nope"], fallback_text="Hi {frist_name}")
 
     with pytest.raises(LaunchError) as raised:
         start_launch(campaign)
@@ -153,7 +153,7 @@ def test_launch_lists_every_error():
 @pytest.mark.django_db
 def test_launch_ignores_text_when_fallback_off():
     # Routing sends no SMS with fallback off, so the text cannot reach anyone.
-    campaign = CampaignFactory(fallback_enabled=False, fallback_text="Hi {frist_name}")
+    campaign = CampaignFactory.create(fallback_enabled=False, fallback_text="Hi {frist_name}")
     ContactFactory(sub_account=campaign.sub_account)
 
     start_launch(campaign)
@@ -193,7 +193,7 @@ def _change_url(campaign: Campaign) -> str:
 
 
 def test_admin_saves_valid_campaign(admin_client):
-    campaign = CampaignFactory(sub_account=SubAccountFactory())
+    campaign = CampaignFactory.create(sub_account=SubAccountFactory())
     response = admin_client.post(_change_url(campaign), _admin_data(campaign, name="Renamed"))
 
     assert response.status_code == 302
@@ -202,7 +202,7 @@ def test_admin_saves_valid_campaign(admin_client):
 
 
 def test_admin_rejects_bad_merge_field(admin_client):
-    campaign = CampaignFactory()
+    campaign = CampaignFactory.create()
     stored = campaign.fallback_text
     data = _admin_data(campaign, fallback_text="Hi {frist_name}")
     response = admin_client.post(_change_url(campaign), data)
@@ -214,7 +214,7 @@ def test_admin_rejects_bad_merge_field(admin_client):
 
 
 def test_admin_rejects_bad_variables(admin_client):
-    campaign = CampaignFactory()
+    campaign = CampaignFactory.create()
     data = _admin_data(campaign, variables='["contact.nope", 5]')
     response = admin_client.post(_change_url(campaign), data)
 
@@ -227,7 +227,7 @@ def test_admin_rejects_bad_variables(admin_client):
 
 
 def test_admin_rejects_tag_that_is_not_text(admin_client):
-    campaign = CampaignFactory()
+    campaign = CampaignFactory.create()
     response = admin_client.post(_change_url(campaign), _admin_data(campaign, audience_tags="[7]"))
 
     [error] = response.context["adminform"].form.errors["audience_tags"]

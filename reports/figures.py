@@ -76,8 +76,10 @@ FIGURES = [
     Figure(
         "fallback_triggered",
         "fallback triggered",
-        lambda c: c["route"] == Route.WHATSAPP and c["sms_status"] != "",
-        Q(route=Route.WHATSAPP, sms__id__isnull=False),
+        # The recipient's flag, set when the fallback SMS is queued: an SMS held for US quiet
+        # hours has no attempt row until the morning, and still counts.
+        lambda c: c["route"] == Route.WHATSAPP and bool(c["fallback_triggered"]),
+        Q(route=Route.WHATSAPP, fallback_triggered=True),
     ),
     Figure(
         "fallback_delivered",

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from campaigns.models import CampaignStatus, Recipient
+from campaigns.models import CampaignStatus, Recipient, RecipientStatus
+from messaging.models import AttemptStatus
 from reports.export import recipients_csv, report_csv
 from reports.figures import (
     FIGURES,
@@ -18,7 +19,7 @@ from reports.figures import (
     sub_account_figures,
 )
 from tests.factories import CampaignFactory
-from tests.report_data import add_rates, every_outcome
+from tests.report_data import add_rates, every_outcome, recipient
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +177,22 @@ def _cell(row: dict[str, str]) -> dict[str, object]:
         "route": row["route"],
         "status": row["status"],
         "delivered_both": row["delivered_both"] == "True",
+        "fallback_triggered": row["fallback_triggered"] == "True",
         "wa_status": row["whatsapp_status"],
         "sms_status": row["sms_status"],
     }
+
+
+def test_held_fallback_counts_as_triggered():
+    """A fallback SMS waiting for US quiet hours has no attempt row yet, and counts."""
+    campaign = CampaignFactory.create(status=CampaignStatus.RUNNING)
+    held = recipient(
+        campaign,
+        RecipientStatus.SMS_PENDING,
+        whatsapp=(AttemptStatus.FAILED, "131049"),
+        fallback_triggered=True,
+    )
+
+    assert campaign_figures(campaign).total["fallback_triggered"] == 1
+    scope = Recipient.objects.filter(campaign=campaign)
+    assert list(recipients_behind(scope, "fallback_triggered")) == [held]

@@ -32,6 +32,14 @@ def pause(campaign: Campaign) -> None:
         raise ControlError(
             f"Campaign {campaign.pk} is {campaign.status}; only a running campaign can be paused."
         )
+    _clear_wait_note(campaign)
+
+
+def _clear_wait_note(campaign: Campaign) -> None:
+    # "Waiting: ..." explains a running campaign; a paused or cancelled one waits for nothing.
+    from messaging.dispatch import clear_wait
+
+    clear_wait(campaign.pk)
 
 
 def resume(campaign: Campaign) -> None:
@@ -54,6 +62,7 @@ def cancel(campaign: Campaign) -> int:
     ]
     if not _move(campaign, open_statuses, CampaignStatus.CANCELLED, finished_at=timezone.now()):
         raise ControlError(f"Campaign {campaign.pk} is already {campaign.status}.")
+    _clear_wait_note(campaign)
     from messaging import outbound
 
     if outbound.listens(campaign.sub_account_id, OutboundEvent.RECIPIENT_FINAL):

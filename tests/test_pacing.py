@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from rq.registry import ScheduledJobRegistry
 
+from campaigns import controls
 from campaigns.launch import start_launch
 from campaigns.models import (
     BusinessPortfolio,
@@ -201,3 +202,24 @@ def test_held_campaign_woken_once():
         dispatch_campaign(campaign.pk)
 
     assert scheduled.count == 1
+
+
+@pytest.mark.django_db
+def test_held_campaign_notes_due_time():
+    campaign = held_campaign()
+
+    dispatch_campaign(campaign.pk)
+
+    campaign.refresh_from_db()
+    assert campaign.status_reason.startswith("Waiting: 1 recipient held until ")
+
+
+@pytest.mark.django_db
+def test_cancel_clears_wait_note():
+    campaign = held_campaign()
+    Campaign.objects.filter(pk=campaign.pk).update(status_reason="Waiting: quiet hours")
+
+    controls.cancel(campaign)
+
+    campaign.refresh_from_db()
+    assert campaign.status_reason == ""

@@ -127,7 +127,15 @@ def test_twilio_signed_callback_stored(client):
 def test_twilio_unknown_attempt_rejected(client):
     url = reverse("webhooks:twilio-status", args=[999999])
     response = client.post(
+        url,
+        "MessageStatus=delivered",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE="c2lnbmF0dXJl",
+    )
+    unsigned = client.post(
         url, "MessageStatus=delivered", content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 403
     assert response.content == b"no SMS delivery attempt 999999"
+    # Without a signature the answer does not tell whether the attempt exists.
+    assert b"missing X-Twilio-Signature header" in unsigned.content

@@ -25,6 +25,11 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
         .filter(pk=attempt_id)
         .first()
     )
+    if not request.headers.get("X-Twilio-Signature"):
+        log_rejection(
+            logger, "twilio-signature", "Twilio status for attempt %s unsigned", attempt_id
+        )
+        return HttpResponseForbidden(_bad_signature(request))
     if attempt is None or attempt.channel != Channel.SMS:
         # Without an SMS attempt there is no auth token to check the signature against.
         log_rejection(

@@ -114,11 +114,17 @@ def variable_errors(variables: Any, template: Template | None = None) -> list[st
         if error := source_error(source, position):
             errors.append(error)
     if template is not None and len(variables) != len(template.variables):
+        expected, given = len(template.variables), len(variables)
         errors.append(
-            f"Template {template.name} has {len(template.variables)} variables but "
-            f"{len(variables)} values were given; give one per variable, in order."
+            f"Template {template.name} has {_count(expected, 'variable')} but "
+            f"{_count(given, 'value')} {'was' if given == 1 else 'were'} given; give one per "
+            "variable, in order."
         )
     return errors
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def source_error(source: Any, position: str) -> str | None:

@@ -80,7 +80,7 @@ def test_variables_count_checked():
     template = TemplateFactory.build(body="{{1}} {{2}}")
     [error] = validation.variable_errors(["contact.first_name"], template)
 
-    assert "has 2 variables but 1 values were given" in error
+    assert "has 2 variables but 1 value was given" in error
 
 
 def test_variables_not_a_list():
@@ -221,7 +221,7 @@ def test_admin_rejects_bad_variables(admin_client):
     errors = response.context["adminform"].form.errors["variables"]
     assert errors[0].startswith("variables[0] (for {{1}}) is 'contact.nope'")
     assert errors[1].startswith("variables[1] is 5, which is not a string")
-    assert "has 1 variables but 2 values were given" in errors[2]
+    assert "has 1 variable but 2 values were given" in errors[2]
     campaign.refresh_from_db()
     assert campaign.variables == ["contact.first_name"]
 

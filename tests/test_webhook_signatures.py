@@ -40,6 +40,7 @@ def test_whatsapp_missing_signature_rejected(client, whatsapp_attempt):
     response = post_whatsapp(client, body, None)
     assert response.status_code == 403
     assert b"missing X-Hub-Signature-256 header" in response.content
+    assert response["Content-Type"].startswith("text/plain")
     assert ProviderEvent.objects.count() == 0
     whatsapp_attempt.refresh_from_db()
     assert whatsapp_attempt.status == AttemptStatus.ACCEPTED

@@ -5,6 +5,8 @@ import logging
 import threading
 import time
 
+from django.http import HttpResponseForbidden
+
 # A misconfigured secret rejects every webhook. One line per REJECTION_LOG_SECONDS, with
 # the count since the last one, reports it without flooding the log.
 REJECTION_LOG_SECONDS = 10.0
@@ -25,3 +27,10 @@ def log_rejection(logger: logging.Logger, key: str, message: str, *args: object)
         message += " (%s more rejected since the last report)"
         args = (*args, suppressed)
     logger.warning(message, *args)
+
+
+def rejected(message: str) -> HttpResponseForbidden:
+    """Return a 403 response with `message` as plain text.
+
+    Some messages quote request values, which an HTML body would let a caller inject."""
+    return HttpResponseForbidden(message, content_type="text/plain; charset=utf-8")

@@ -3,7 +3,7 @@ per delivery attempt) and inbound messages (opt-out and opt-in keywords)."""
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
@@ -12,7 +12,7 @@ from ..events import INBOUND_SMS
 from ..models import Channel, DeliveryAttempt, Provider, ProviderEvent
 from ..optouts import sms_sub_accounts
 from ..queue import enqueue_event_processing
-from . import log_rejection
+from . import log_rejection, rejected
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +29,13 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
         log_rejection(
             logger, "twilio-signature", "Twilio status for attempt %s unsigned", attempt_id
         )
-        return HttpResponseForbidden(_bad_signature(request))
+        return rejected(_bad_signature(request))
     if attempt is None or attempt.channel != Channel.SMS:
         # Without an SMS attempt there is no auth token to check the signature against.
         log_rejection(
             logger, "twilio-signature", "Twilio status for unknown SMS attempt %s", attempt_id
         )
-        return HttpResponseForbidden(f"no SMS delivery attempt {attempt_id}")
+        return rejected(f"no SMS delivery attempt {attempt_id}")
     if not signature_valid(request, attempt.recipient.campaign.sub_account.twilio_auth_token):
         log_rejection(
             logger,
@@ -43,7 +43,7 @@ def twilio_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "Twilio status for attempt %s rejected: bad signature",
             attempt_id,
         )
-        return HttpResponseForbidden(_bad_signature(request))
+        return rejected(_bad_signature(request))
 
     ProviderEvent.objects.create(
         provider=Provider.TWILIO,
@@ -68,12 +68,10 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
             to,
             account_sid,
         )
-        return HttpResponseForbidden(
-            f"no sub-account sends SMS from To={to!r} on AccountSid={account_sid!r}"
-        )
+        return rejected(f"no sub-account sends SMS from To={to!r} on AccountSid={account_sid!r}")
     if not any(signature_valid(request, s.twilio_auth_token) for s in sub_accounts):
         logger.warning("Twilio inbound SMS to %r on %r rejected: bad signature", to, account_sid)
-        return HttpResponseForbidden(_bad_signature(request))
+        return rejected(_bad_signature(request))
 
     ProviderEvent.objects.create(
         provider=Provider.TWILIO,

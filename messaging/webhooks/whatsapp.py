@@ -5,13 +5,13 @@ import hmac
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from ..models import Provider, ProviderEvent
 from ..queue import enqueue_event_processing
-from . import log_rejection
+from . import log_rejection, rejected
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
             "META_APP_SECRET is the app secret Meta signs with",
         )
         if not header:
-            return HttpResponseForbidden(
+            return rejected(
                 "missing X-Hub-Signature-256 header: Meta signs every webhook with the app secret"
             )
-        return HttpResponseForbidden(
+        return rejected(
             "X-Hub-Signature-256 does not match the body: sign the raw body with HMAC-SHA256 "
             "and the app secret, as 'sha256=<hex>'"
         )
@@ -58,4 +58,4 @@ def _verify_subscription(request: HttpRequest) -> HttpResponse:
     if mode == "subscribe" and hmac.compare_digest(token, settings.META_VERIFY_TOKEN):
         return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
     logger.warning("WhatsApp webhook verification failed (mode %r)", mode)
-    return HttpResponseForbidden("verification failed")
+    return rejected("verification failed")

@@ -114,10 +114,10 @@ def variable_errors(variables: Any, template: Template | None = None) -> list[st
         if error := source_error(source, position):
             errors.append(error)
     if template is not None and len(variables) != len(template.variables):
-        expected, given = len(template.variables), len(variables)
+        expected, supplied = len(template.variables), len(variables)
         errors.append(
             f"Template {template.name} has {_count(expected, 'variable')} but "
-            f"{_count(given, 'value')} {'was' if given == 1 else 'were'} given; give one per "
+            f"{_count(supplied, 'value')} {'was' if supplied == 1 else 'were'} given; give one per "
             "variable, in order."
         )
     return errors
@@ -188,7 +188,7 @@ def audience_errors(campaign: Campaign) -> list[str]:
     tags_in_use: set[str] = set()
     reached = False
     # NOTE: this reads the phone and tags of every contact of the sub-account, as the
-    # review page's counts do; it has not been timed on sub-accounts beyond a few thousand.
+    # review page's counts do. It has not been timed beyond a few thousand contacts.
     rows = Contact.objects.filter(sub_account_id=campaign.sub_account_id).values_list(
         "phone", "tags"
     )

@@ -360,17 +360,15 @@ def _wake_for_deferred(campaign: Campaign) -> None:
         return
     delay = max(1.0, (later - timezone.now()).total_seconds())
     # A resume clears the campaign's note, so it is written again here with the due time.
-    held = Recipient.objects.filter(
+    waiting_later = Recipient.objects.filter(
         campaign_id=campaign.pk, status__in=WAITING, send_after__gt=timezone.now()
     ).count()
     Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.RUNNING, status_reason="").update(
-        status_reason=f"{WAIT_NOTE}{held} recipient{'' if held == 1 else 's'} held until "
+        status_reason=f"{WAIT_NOTE}{waiting_later} recipient{'' if waiting_later == 1 else 's'} held until "
         f"{later:%Y-%m-%d %H:%M} UTC or later; each one's delivery log says why"[:255]
     )
-    # Every dispatch that ends with held recipients gets here: one wake-up per due time
-    # is enough, or a campaign held overnight would gather a job per fallback and slice.
-    # A wake-up due within WAKE_MARGIN_SECONDS may be this very job, run a little early,
-    # so it does not count.
+    # One wake-up per due time, or a campaign held overnight gathers a job per dispatch run.
+    # A wake-up due within WAKE_MARGIN_SECONDS may be this job, run early, so it is ignored.
     wake = later.timestamp()
     key = f"{WAKE_PREFIX}{campaign.pk}"
     scheduled: bytes | None = redis().get(key)  # type: ignore[assignment]

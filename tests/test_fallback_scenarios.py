@@ -258,11 +258,11 @@ def test_quiet_hours_defer_us_sms(sub_account, sandbox, run_jobs):
         start_launch(campaign)
         run_jobs()
 
-        held = recipient(campaign, US_MOBILE)
-        assert held.status == "sms_pending"
-        assert held.send_after == datetime(2026, 12, 4, 13, 0, tzinfo=UTC)  # 08:00 local
+        held_recipient = recipient(campaign, US_MOBILE)
+        assert held_recipient.status == "sms_pending"
+        assert held_recipient.send_after == datetime(2026, 12, 4, 13, 0, tzinfo=UTC)  # 08:00 local
         assert sent_to(sandbox, "sms") == []
-        assert "held until 08:00" in log_text(held)
+        assert "held until 08:00" in log_text(held_recipient)
         campaign.refresh_from_db()
         assert "quiet hours" in campaign.status_reason
 
@@ -282,9 +282,9 @@ def test_sub_account_window_defers_sms(sub_account, sandbox, run_jobs):
         start_launch(campaign)
         run_jobs()
 
-    held = recipient(campaign, US_MOBILE)
-    assert held.status == "sms_pending"
-    assert held.send_after == datetime(2026, 12, 5, 13, 0, tzinfo=UTC)  # 08:00 next day
+    held_recipient = recipient(campaign, US_MOBILE)
+    assert held_recipient.status == "sms_pending"
+    assert held_recipient.send_after == datetime(2026, 12, 5, 13, 0, tzinfo=UTC)  # 08:00 next day
     assert sent_to(sandbox, "sms") == []
 
 

@@ -186,7 +186,7 @@ def _cell(row: dict[str, str]) -> dict[str, object]:
 def test_held_fallback_counts_as_triggered():
     """A fallback SMS waiting for US quiet hours has no attempt row yet, and counts."""
     campaign = CampaignFactory.create(status=CampaignStatus.RUNNING)
-    held = recipient(
+    held_recipient = recipient(
         campaign,
         RecipientStatus.SMS_PENDING,
         whatsapp=(AttemptStatus.FAILED, "131049"),
@@ -195,4 +195,4 @@ def test_held_fallback_counts_as_triggered():
 
     assert campaign_figures(campaign).total["fallback_triggered"] == 1
     scope = Recipient.objects.filter(campaign=campaign)
-    assert list(recipients_behind(scope, "fallback_triggered")) == [held]
+    assert list(recipients_behind(scope, "fallback_triggered")) == [held_recipient]

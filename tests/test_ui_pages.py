@@ -165,18 +165,7 @@ def test_import_bad_file_error_next_to_field(client_a):
 def test_compose_saves_draft_and_reviews(client_a, sub_account_a):
     template = TemplateFactory(sub_account=sub_account_a)
     ContactFactory(sub_account=sub_account_a, phone="+447400123001", first_name="Ana")
-    response = client_a.post(
-        reverse("campaigns:campaign_new"),
-        {
-            "name": "Spring",
-            "template": template.pk,
-            "audience": "all",
-            "var_0_source": "contact.first_name",
-            "fallback_enabled": "on",
-            "fallback_text": "Hi {first_name}, sale on.",
-            "direct_sms_for_us_marketing": "on",
-        },
-    )
+    response = client_a.post(reverse("campaigns:campaign_new"), _compose_data(template))
     campaign = Campaign.objects.get(name="Spring")
     assert response["Location"] == reverse("campaigns:campaign_review", args=[campaign.pk])
     review = client_a.get(response["Location"])

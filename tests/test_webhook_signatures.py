@@ -138,5 +138,5 @@ def test_twilio_unknown_attempt_rejected(client):
     )
     assert response.status_code == 403
     assert response.content == b"no SMS delivery attempt 999999"
-    # Without a signature the answer does not tell whether the attempt exists.
+    # Without a signature the response does not reveal whether the attempt exists.
     assert b"missing X-Twilio-Signature header" in unsigned.content

@@ -204,24 +204,20 @@ def test_create_accepts_tag_before_contacts_exist(api, sub_account):
     assert api.post(CAMPAIGNS, body, format="json").status_code == 201
 
 
-def test_launch_rejects_stored_bad_merge_field(api, sub_account):
-    campaign = CampaignFactory(sub_account=sub_account, fallback_text="Hi {frist_name}")
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ({"fallback_text": "Hi {frist_name}"}, "did you mean {first_name}?"),
+        ({"variables": ["contact.nope"]}, "variables[0] (for {{1}}) is 'contact.nope'"),
+    ],
+)
+def test_launch_rejects_stored_bad_content(api, sub_account, stored, expected):
+    campaign = CampaignFactory(sub_account=sub_account, **stored)
     ContactFactory(sub_account=sub_account)
     response = api.post(f"{CAMPAIGNS}{campaign.pk}/launch/")
 
     assert response.status_code == 409
-    assert "did you mean {first_name}?" in response.json()["error"]["message"]
-    campaign.refresh_from_db()
-    assert campaign.status == CampaignStatus.DRAFT
-
-
-def test_launch_rejects_stored_unknown_variable(api, sub_account):
-    campaign = CampaignFactory(sub_account=sub_account, variables=["contact.nope"])
-    ContactFactory(sub_account=sub_account)
-    response = api.post(f"{CAMPAIGNS}{campaign.pk}/launch/")
-
-    assert response.status_code == 409
-    assert "variables[0] (for {{1}}) is 'contact.nope'" in response.json()["error"]["message"]
+    assert expected in response.json()["error"]["message"]
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DRAFT
 
